@@ -1,0 +1,132 @@
+"""The shapes both sides of Aisle share: products, chunks, filters and search hits."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Scalar types Chroma accepts as metadata values.
+MetadataValue = str | int | float | bool
+
+
+def facet_key(value: str) -> str:
+    """Brands and categories compare case- and space-insensitively (stored as ``*_key``)."""
+    return " ".join(value.lower().split())
+
+
+class Product(BaseModel):
+    """One catalog product, normalised from any source schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str = ""
+    price: float | None = Field(None, ge=0)
+    brand: str | None = None
+    category: str | None = None
+    stock: int | None = None
+    availability: str | None = Field(None, description="e.g. 'In Stock', 'Low Stock'.")
+    rating: float | None = Field(None, ge=0)
+    # Everything else the source row had (warranty, shipping, reviews, snippets...), kept as-is.
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def in_stock(self) -> bool | None:
+        if self.stock is not None:
+            return self.stock > 0
+        if self.availability:
+            return "out" not in self.availability.lower()
+        return None
+
+
+class ChunkKind(StrEnum):
+    CORE = "core"
+    DESCRIPTION = "description"
+    SPECS = "specs"
+    REVIEWS = "reviews"
+    SNIPPET = "snippet"
+    DOCUMENT = "document"
+
+
+class Chunk(BaseModel):
+    """A piece of product text with the metadata Chroma filters on."""
+
+    chunk_id: str
+    product_id: str
+    kind: ChunkKind
+    text: str
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    content_hash: str = Field(description="Hash of the embedded text: a change means re-embed.")
+    meta_hash: str = Field(description="Hash of the metadata: a change means update in place.")
+
+
+class Filters(BaseModel):
+    """Shopping constraints; every field optional, all must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_price: float | None = Field(None, ge=0)
+    max_price: float | None = Field(None, ge=0)
+    brand: str | None = Field(None, min_length=1, max_length=200)
+    category: str | None = Field(None, min_length=1, max_length=200)
+    in_stock: bool | None = None
+    min_rating: float | None = Field(None, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Filters:
+        if (
+            self.min_price is not None
+            and self.max_price is not None
+            and self.min_price > self.max_price
+        ):
+            raise ValueError("min_price must not exceed max_price")
+        return self
+
+    def is_empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+    def matches(self, metadata: dict[str, Any]) -> bool:
+        """The same test Chroma's ``where`` applies, for candidates from other retrievers."""
+        price = metadata.get("price")
+        if self.min_price is not None and (price is None or price < self.min_price):
+            return False
+        if self.max_price is not None and (price is None or price > self.max_price):
+            return False
+        if self.brand is not None and metadata.get("brand_key") != facet_key(self.brand):
+            return False
+        if self.category is not None and metadata.get("category_key") != facet_key(
+            self.category
+        ):
+            return False
+        if self.in_stock is not None and metadata.get("in_stock") != self.in_stock:
+            return False
+        rating = metadata.get("rating")
+        return self.min_rating is None or (rating is not None and rating >= self.min_rating)
+
+
+class ScoredChunk(BaseModel):
+    """A retrieved chunk with its score (higher is better)."""
+
+    chunk_id: str
+    product_id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+
+
+class ProductHit(BaseModel):
+    """One product found by hybrid search: its core metadata and best chunks."""
+
+    product_id: str
+    title: str
+    score: float
+    metadata: dict[str, Any] = Field(description="The core chunk's metadata (price, brand...).")
+    chunks: list[ScoredChunk] = Field(description="Matching chunks, best first.")
+
+    @property
+    def snippet(self) -> str:
+        return self.chunks[0].text if self.chunks else ""

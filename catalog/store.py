@@ -1,0 +1,278 @@
+"""Chroma (embedded or server) behind one small class. Vectors always come from us."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk, facet_key
+
+# Chroma limits one request's size; page big reads and writes.
+_PAGE = 1000
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be reached or refused an operation."""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """What the ingestion diff needs to know of a chunk already in the store."""
+
+    chunk_id: str
+    product_id: str
+    source: str
+    content_hash: str
+    meta_hash: str
+
+
+def filters_to_where(filters: Filters | None) -> dict[str, Any] | None:
+    """Translate filters into Chroma's ``where`` (several keys need ``$and``)."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.min_price is not None:
+        clauses.append({"price": {"$gte": float(filters.min_price)}})
+    if filters.max_price is not None:
+        clauses.append({"price": {"$lte": float(filters.max_price)}})
+    if filters.brand is not None:
+        clauses.append({"brand_key": {"$eq": facet_key(filters.brand)}})
+    if filters.category is not None:
+        clauses.append({"category_key": {"$eq": facet_key(filters.category)}})
+    if filters.in_stock is not None:
+        clauses.append({"in_stock": {"$eq": filters.in_stock}})
+    if filters.min_rating is not None:
+        clauses.append({"rating": {"$gte": float(filters.min_rating)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ProductStore:
+    """The product chunks of one collection, in an embedded or a server Chroma."""
+
+    def __init__(self, client: Any, collection_name: str) -> None:
+        self._client = client
+        self.collection_name = collection_name
+        self._collection = client.get_or_create_collection(
+            name=collection_name,
+            embedding_function=None,  # never Chroma's default: it downloads a model
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    @classmethod
+    def open(cls, *, chroma_url: str, data_dir: Any, collection: str) -> ProductStore:
+        """Embedded ``PersistentClient`` under ``data_dir`` unless ``chroma_url`` is set."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if chroma_url:
+                url = urlparse(chroma_url)
+                client = chromadb.HttpClient(
+                    host=url.hostname or "localhost",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+            else:
+                from pathlib import Path
+
+                path = Path(data_dir) / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            return cls(client, collection)
+        except Exception as exc:
+            where = chroma_url or "embedded store"
+            raise StoreError(f"cannot open Chroma ({where}): {exc}") from exc
+
+    # -- health -----------------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        try:
+            self._client.heartbeat()
+            self._collection.count()
+        except Exception as exc:
+            raise StoreError(f"Chroma is not answering: {exc}") from exc
+
+    def count(self) -> int:
+        return int(self._guard(self._collection.count))
+
+    # -- writes -----------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Write chunks in one call: Chroma applies one call as a unit."""
+        if not chunks:
+            return
+        self._guard(
+            self._collection.upsert,
+            ids=[chunk.chunk_id for chunk in chunks],
+            documents=[chunk.text for chunk in chunks],
+            embeddings=[list(vector) for vector in vectors],
+            metadatas=[_stored_metadata(chunk) for chunk in chunks],
+        )
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Change metadata in place, keeping the stored vectors (no embedding computed)."""
+        if not chunks:
+            return
+        self._guard(
+            self._collection.update,
+            ids=[chunk.chunk_id for chunk in chunks],
+            metadatas=[_stored_metadata(chunk) for chunk in chunks],
+        )
+
+    def delete(self, chunk_ids: Sequence[str]) -> None:
+        for start in range(0, len(chunk_ids), _PAGE):
+            self._guard(self._collection.delete, ids=list(chunk_ids[start : start + _PAGE]))
+
+    # -- reads ------------------------------------------------------------------------------
+    def stored_chunks(self) -> dict[str, StoredChunk]:
+        """Every chunk's id, product, source and hashes: what the ingestion diff compares."""
+        found: dict[str, StoredChunk] = {}
+        for ids, _, metadatas in self._pages(include=["metadatas"]):
+            for chunk_id, meta in zip(ids, metadatas, strict=True):
+                found[chunk_id] = StoredChunk(
+                    chunk_id=chunk_id,
+                    product_id=str(meta.get("product_id", "")),
+                    source=str(meta.get("source", "")),
+                    content_hash=str(meta.get("content_hash", "")),
+                    meta_hash=str(meta.get("meta_hash", "")),
+                )
+        return found
+
+    def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every chunk, for the keyword index."""
+        for ids, documents, metadatas in self._pages(include=["documents", "metadatas"]):
+            yield from zip(ids, documents, metadatas, strict=True)
+
+    def query(
+        self, vector: Sequence[float], k: int, filters: Filters | None = None
+    ) -> list[ScoredChunk]:
+        """Nearest chunks by cosine similarity (score = 1 - distance), filters pushed down."""
+        result = self._guard(
+            self._collection.query,
+            query_embeddings=[list(vector)],
+            n_results=k,
+            where=filters_to_where(filters),
+            include=["documents", "metadatas", "distances"],
+        )
+        hits: list[ScoredChunk] = []
+        for chunk_id, text, meta, distance in zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        ):
+            hits.append(
+                ScoredChunk(
+                    chunk_id=chunk_id,
+                    product_id=str(meta.get("product_id", "")),
+                    text=text or "",
+                    metadata=dict(meta),
+                    score=1.0 - float(distance),
+                )
+            )
+        return hits
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[ScoredChunk]:
+        if not chunk_ids:
+            return []
+        result = self._guard(
+            self._collection.get, ids=list(chunk_ids), include=["documents", "metadatas"]
+        )
+        return [
+            ScoredChunk(
+                chunk_id=chunk_id,
+                product_id=str(meta.get("product_id", "")),
+                text=text or "",
+                metadata=dict(meta),
+                score=0.0,
+            )
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+
+    def product_chunks(self, product_id: str) -> list[ScoredChunk]:
+        result = self._guard(
+            self._collection.get,
+            where={"product_id": {"$eq": product_id}},
+            include=["documents", "metadatas"],
+        )
+        return [
+            ScoredChunk(
+                chunk_id=chunk_id,
+                product_id=product_id,
+                text=text or "",
+                metadata=dict(meta),
+                score=0.0,
+            )
+            for chunk_id, text, meta in zip(
+                result["ids"], result["documents"], result["metadatas"], strict=True
+            )
+        ]
+
+    def get_product(self, product_id: str) -> dict[str, Any] | None:
+        """The full product record kept on its core chunk, or None."""
+        result = self._guard(
+            self._collection.get,
+            where={"$and": [{"product_id": {"$eq": product_id}}, {"kind": {"$eq": "core"}}]},
+            include=["metadatas"],
+        )
+        if not result["ids"]:
+            return None
+        record = result["metadatas"][0].get("record")
+        return json.loads(record) if isinstance(record, str) else None
+
+    def core_metadatas(self) -> list[dict[str, Any]]:
+        """Metadata of every product's core chunk (facets, stats, the constraint vocabulary)."""
+        metas: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self._guard(
+                self._collection.get,
+                where={"kind": {"$eq": ChunkKind.CORE.value}},
+                include=["metadatas"],
+                limit=_PAGE,
+                offset=offset,
+            )
+            metas.extend(dict(meta) for meta in page["metadatas"])
+            if len(page["ids"]) < _PAGE:
+                return metas
+            offset += _PAGE
+
+    # -- internals --------------------------------------------------------------------------
+    def _pages(self, include: list[str]) -> Iterator[tuple[list[str], list[str], list[Any]]]:
+        offset = 0
+        while True:
+            page = self._guard(self._collection.get, include=include, limit=_PAGE, offset=offset)
+            ids = page["ids"]
+            documents = page.get("documents") or [""] * len(ids)
+            yield ids, documents, page.get("metadatas") or [{}] * len(ids)
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    @staticmethod
+    def _guard(call: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:  # connection refused, server gone, ...
+            raise StoreError(f"Chroma operation failed: {exc}") from exc
+
+
+def _stored_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = dict(chunk.metadata)
+    meta.update(
+        product_id=chunk.product_id,
+        kind=chunk.kind.value,
+        content_hash=chunk.content_hash,
+        meta_hash=chunk.meta_hash,
+    )
+    return meta
