@@ -1,0 +1,360 @@
+"""The operator's re-ingest API: ``POST /v1/ingest`` (upload or server paths), ``GET`` a job.
+
+Guarded by the admin bearer token (``AISLE_ADMIN_TOKEN``). While it is unset the endpoints
+answer 404 ``ingest_disabled``: there is no operator API to attack. A missing token is 401,
+a wrong one 403. Shoppers keep being served while a job runs in its worker thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
+
+from aisle.settings import Settings
+from ingestion.loaders import SUPPORTED_SUFFIXES, discover
+from service.errors import AppError, InvalidRequest, NotFound
+from service.jobs import IngestJob, IngestJobs
+from service.schemas import ErrorResponse
+from service.security import matches_secret
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+MAX_FILES = 32
+MAX_PATHS = 100
+_SNIFF_BYTES = 8192
+_COPY_CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,199}$")
+_bearer = HTTPBearer(auto_error=False, description="The admin token (AISLE_ADMIN_TOKEN).")
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class UnsupportedFile(AppError):
+    status_code = 415
+    code = "unsupported_file"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+# -- schemas ----------------------------------------------------------------------------------
+class IngestPathsRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"paths": ["catalog/products.json"]}]},
+    )
+
+    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        min_length=1,
+        max_length=MAX_PATHS,
+        description="Files or folders, relative to the server's AISLE_INGEST_ROOT.",
+    )
+    delete_missing: bool = Field(
+        True, description="Delete stored products missing from these files (like the CLI)."
+    )
+
+
+class IngestAccepted(BaseModel):
+    job_id: str = Field(examples=["3f2b9c0e5d8a4f4e9b7c1a2d3e4f5a6b"])
+    status: str = Field(examples=["queued"])
+
+
+class IngestCounts(BaseModel):
+    added: int
+    updated: int
+    metadata_only: int
+    unchanged: int
+    deleted: int
+    failed: int
+    chunks_embedded: int
+
+
+class IngestErrorItem(BaseModel):
+    file: str
+    line: int | None
+    reason: str
+
+
+class IngestJobResponse(BaseModel):
+    job_id: str
+    collection: str
+    status: str = Field(description="queued, running, succeeded or failed.")
+    source: str = Field(description="upload or paths.")
+    files: list[str]
+    delete_missing: bool
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    counts: IngestCounts | None = Field(description="The CLI summary's counts, once finished.")
+    errors: list[IngestErrorItem] = Field(description="Rows or files that failed: file, line.")
+    message: str | None = Field(description="Why the job failed, when it did.")
+    progress: dict[str, Any] | None = Field(
+        None, description='While running: {"stage": loading|writing|indexing, "done", "total"}.'
+    )
+
+
+_MULTIPART_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "Catalog files (.json, .jsonl, .csv, .md, .html, .txt, .pdf).",
+        },
+        "delete_missing": {"type": "boolean", "default": True},
+    },
+    "required": ["files"],
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in {
+        400: "Malformed body.",
+        401: "No admin token was sent.",
+        403: "Wrong admin token, or a path outside AISLE_INGEST_ROOT.",
+        404: "Unknown job, or the ingest API is disabled (AISLE_ADMIN_TOKEN unset).",
+        409: "A job is already running for this collection.",
+        413: "Upload larger than AISLE_API__MAX_UPLOAD_BYTES.",
+        415: "Not a catalog file, or neither JSON nor multipart.",
+        422: "Invalid paths or fields.",
+    }.items()
+}
+
+
+# -- dependencies -------------------------------------------------------------------------------
+def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    settings: Settings = request.app.state.settings
+    if settings.admin_token is None:
+        raise NotFound(
+            "the ingest API is disabled: the operator has not set AISLE_ADMIN_TOKEN",
+            code="ingest_disabled",
+        )
+    if credentials is None:
+        raise Unauthorized(
+            "admin token required: Authorization: Bearer <AISLE_ADMIN_TOKEN>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not matches_secret(credentials.credentials, settings.admin_token.get_secret_value()):
+        raise Forbidden("the admin token is not valid")
+
+
+def _jobs(request: Request) -> IngestJobs:
+    jobs: IngestJobs = request.app.state.ingest_jobs
+    return jobs
+
+
+AdminDep = Annotated[None, Depends(require_admin)]
+
+
+# -- endpoints ----------------------------------------------------------------------------------
+@router.post(
+    "/ingest",
+    status_code=202,
+    response_model=IngestAccepted,
+    summary="Re-ingest catalog files (operator)",
+    description=(
+        "Upload catalog files as `multipart/form-data` (field `files`), or name files/folders "
+        'under the server\'s `AISLE_INGEST_ROOT` as JSON `{"paths": [...]}`. The job runs in '
+        "the background; poll `GET /v1/ingest/{job_id}`. One job at a time per collection."
+    ),
+    responses=_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": IngestPathsRequest.model_json_schema()},
+                "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+            },
+        }
+    },
+)
+async def start_ingest(request: Request, _: AdminDep) -> IngestAccepted:
+    settings: Settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        job = await _start_from_upload(request, settings)
+    elif content_type == "application/json":
+        job = await _start_from_paths(request, settings)
+    else:
+        raise UnsupportedFile(
+            "send multipart/form-data (files) or application/json (paths)",
+            code="unsupported_media_type",
+        )
+    return IngestAccepted(job_id=job.job_id, status=job.status)
+
+
+@router.get(
+    "/ingest/{job_id}",
+    response_model=IngestJobResponse,
+    summary="An ingest job's status and summary (operator)",
+    responses={k: v for k, v in _ERRORS.items() if k in {401, 403, 404}},
+)
+async def get_ingest_job(job_id: str, request: Request, _: AdminDep) -> IngestJobResponse:
+    job = _jobs(request).get(job_id)
+    if job is None:
+        raise NotFound(f"no ingest job {job_id!r}", code="job_not_found")
+    return IngestJobResponse.model_validate(job.to_dict())
+
+
+# -- paths under the ingest root ------------------------------------------------------------------
+async def _start_from_paths(request: Request, settings: Settings) -> IngestJob:
+    try:
+        body = IngestPathsRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            raise AppError("the request body is not valid JSON", code="malformed_json") from None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()[:5]
+        )
+        raise InvalidRequest(problems) from None
+    if settings.ingest_root is None:
+        raise Forbidden(
+            "server-side paths are disabled: the operator has not set AISLE_INGEST_ROOT; "
+            "upload the files instead",
+            code="paths_disabled",
+        )
+    root = settings.ingest_root.resolve()
+    files, display = _resolve_under_root(root, body.paths)
+    with _jobs(request).reserve() as slot:
+        return slot.start(
+            files, display=display, source="paths", delete_missing=body.delete_missing
+        )
+
+
+def _resolve_under_root(root: Path, paths: list[str]) -> tuple[list[Path], dict[str, str]]:
+    files: list[Path] = []
+    for raw in paths:
+        if "\x00" in raw:
+            raise InvalidRequest(f"path {raw!r}: contains a NUL byte", code="invalid_path")
+        candidate = (root / raw).resolve()
+        if not candidate.is_relative_to(root):
+            raise Forbidden(f"path {raw!r} is outside the ingest root", code="path_outside_root")
+        if not candidate.exists():
+            raise InvalidRequest(f"path {raw!r}: no such file or folder", code="path_not_found")
+        if candidate.is_file() and candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise UnsupportedFile(f"path {raw!r}: {_supported()}")
+        found, problems = discover([candidate])
+        if problems:
+            raise InvalidRequest(f"path {raw!r}: {problems[0].reason}", code="path_not_found")
+        for file in found:
+            # A symlink inside the root may point anywhere: judge where it really leads.
+            if not file.resolve().is_relative_to(root):
+                raise Forbidden(
+                    f"path {raw!r} leads outside the ingest root", code="path_outside_root"
+                )
+        files.extend(found)
+    unique = list(dict.fromkeys(files))
+    display = {str(file): str(file.relative_to(root)) for file in unique}
+    display[str(root)] = "."
+    return unique, display
+
+
+# -- uploads ------------------------------------------------------------------------------------
+async def _start_from_upload(request: Request, settings: Settings) -> IngestJob:
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES + 8)
+    try:
+        uploads = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        delete_missing = _form_bool(form.get("delete_missing"), default=True)
+        if not uploads:
+            raise InvalidRequest("no files: send catalog files in the multipart field 'files'")
+        names = [_upload_name(upload) for upload in uploads]
+        if len(set(names)) != len(names):
+            raise InvalidRequest("two uploaded files have the same name", code="duplicate_file")
+        total = sum(upload.size or 0 for upload in uploads)
+        if total > settings.api.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"the upload is larger than the limit of {settings.api.max_upload_bytes} bytes"
+            )
+        for upload, name in zip(uploads, names, strict=True):
+            await _check_content(upload, name)
+
+        folder = settings.data_dir / "uploads" / settings.collection
+        with _jobs(request).reserve() as slot:
+            # Stable paths (one per file name): a re-upload replaces the same source.
+            folder.mkdir(parents=True, exist_ok=True)
+            files: list[Path] = []
+            for upload, name in zip(uploads, names, strict=True):
+                files.append(await _save(upload, folder / name))
+            display = {str(path): name for path, name in zip(files, names, strict=True)}
+            display[str(folder.resolve())] = "uploads"
+            return slot.start(
+                files, display=display, source="upload", delete_missing=delete_missing
+            )
+    finally:
+        await form.close()
+
+
+def _upload_name(upload: UploadFile) -> str:
+    name = os.path.basename((upload.filename or "").replace("\\", "/")).strip()
+    if not name or not _SAFE_NAME.match(name) or name.startswith("."):
+        raise InvalidRequest(
+            f"file name {upload.filename!r}: use letters, digits, spaces, '.', '_', '-'",
+            code="invalid_file_name",
+        )
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFile(f"{name}: {_supported()}")
+    return name
+
+
+async def _check_content(upload: UploadFile, name: str) -> None:
+    """Refuse what cannot be a catalog file before any job exists (binary posing as text)."""
+    await upload.seek(0)
+    head = await upload.read(_SNIFF_BYTES)
+    await upload.seek(0)
+    if not head:
+        raise InvalidRequest(f"{name}: the file is empty", code="empty_file")
+    if name.lower().endswith(".pdf"):
+        if not head.startswith(b"%PDF-"):
+            raise UnsupportedFile(f"{name}: not a PDF document")
+        return
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        raise UnsupportedFile(f"{name}: not UTF-8 text (a binary file?)") from None
+    if b"\x00" in head:
+        raise UnsupportedFile(f"{name}: not UTF-8 text (a binary file?)")
+
+
+async def _save(upload: UploadFile, target: Path) -> Path:
+    staging = target.with_name(f".{target.name}.part")
+    with staging.open("wb") as out:
+        while chunk := await upload.read(_COPY_CHUNK):
+            out.write(chunk)
+    os.replace(staging, target)
+    return target.resolve()
+
+
+def _form_bool(value: object, *, default: bool) -> bool:
+    if value is None:
+        return default
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off"}:
+        return False
+    raise InvalidRequest("delete_missing: expected true or false")
+
+
+def _supported() -> str:
+    return "not a catalog file (supported: " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")"
