@@ -143,6 +143,23 @@ class ProductStore:
                 )
         return found
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by chunk id: ingestion rewrites a product's unchanged chunks with them
+        (so one upsert covers the whole product) without computing an embedding."""
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(chunk_ids), _PAGE):
+            page = self._guard(
+                self._collection.get,
+                ids=list(chunk_ids[start : start + _PAGE]),
+                include=["embeddings"],
+            )
+            embeddings = page.get("embeddings")
+            if embeddings is None:
+                continue
+            for chunk_id, vector in zip(page["ids"], embeddings, strict=True):
+                found[chunk_id] = [float(value) for value in vector]
+        return found
+
     def iter_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(id, text, metadata) of every chunk, for the keyword index."""
         for ids, documents, metadatas in self._pages(include=["documents", "metadatas"]):

@@ -1,0 +1,239 @@
+"""Product-aware chunks: one ``core`` chunk per product, plus description, specs, reviews,
+snippet and document chunks for the longer parts.
+
+Embedded text never holds price, stock or rating: those change often and live in the
+metadata, so a price change re-embeds nothing. Chunk ids are ``{product_id}::{kind}::{n}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from catalog.models import Chunk, ChunkKind, MetadataValue, Product, facet_key
+from ingestion.loaders.base import LoadedProduct
+
+CHUNK_CHARS = 700  # MiniLM reads 256 word pieces (~1000 characters); the title prefix fits too
+CHUNK_OVERLAP = 80
+CORE_DESCRIPTION_CHARS = 600  # longer descriptions get their own chunks
+# Short policies that answer the most common questions; they go in the core chunk.
+_KEY_FACTS = ("warranty", "return", "shipping", "guarantee")
+# Attributes never embedded: volatile (price, stock, rating), or noise (images, timestamps).
+_NOT_EMBEDDED = (
+    "price",
+    "stock",
+    "rating",
+    "discount",
+    "inventory",
+    "availability",
+    "image",
+    "thumbnail",
+    "url",
+)
+_NOT_EMBEDDED_EXACT = frozenset({"meta", "n_snippets", "in_stock", "qa_pair_ids"})
+_SPECIAL = frozenset({"reviews", "snippets", "tags"})
+
+
+def chunk_product(item: LoadedProduct) -> list[Chunk]:
+    """All chunks of one product, in a stable order with stable ids."""
+    product = item.product
+    base = base_metadata(product)
+    hidden = item.text_exclude
+    texts: list[tuple[ChunkKind, str, str]] = [(ChunkKind.CORE, core_text(product, hidden), "")]
+    description = product.description.strip()
+    if len(description) > CORE_DESCRIPTION_CHARS:
+        texts += [(ChunkKind.DESCRIPTION, part, "") for part in _split(description)]
+    specs = specs_text(product, hidden)
+    if specs:
+        texts += [(ChunkKind.SPECS, part, "") for part in _split(specs)]
+    reviews = _reviews_text(product.attributes.get("reviews"))
+    if reviews and "reviews" not in hidden:
+        texts += [(ChunkKind.REVIEWS, part, "") for part in _split(reviews)]
+    snippets = _snippets_text(product.attributes.get("snippets"))
+    if snippets and "snippets" not in hidden:
+        texts += [(ChunkKind.SNIPPET, part, "") for part in _split(snippets)]
+    for document in item.documents:
+        texts += [(ChunkKind.DOCUMENT, part, document.source) for part in _split(document.text)]
+
+    chunks: list[Chunk] = []
+    counters: dict[ChunkKind, int] = {}
+    for kind, body, source in texts:
+        n = counters.get(kind, 0)
+        counters[kind] = n + 1
+        text = body if kind is ChunkKind.CORE else f"{product.title} ({kind.value}): {body}"
+        metadata = dict(base)
+        if source:
+            metadata["source"] = source
+        if kind is ChunkKind.CORE:
+            metadata["record"] = product_record(product)
+        chunks.append(
+            Chunk(
+                chunk_id=f"{product.product_id}::{kind.value}::{n}",
+                product_id=product.product_id,
+                kind=kind,
+                text=text,
+                metadata=metadata,
+                content_hash=_digest(text),
+                meta_hash=_digest(json.dumps({"kind": kind.value, **metadata}, sort_keys=True)),
+            )
+        )
+    return chunks
+
+
+def base_metadata(product: Product) -> dict[str, MetadataValue]:
+    """Filterable metadata every chunk of the product carries (unknown values omitted)."""
+    meta: dict[str, MetadataValue] = {
+        "product_id": product.product_id,
+        "source": product.source,
+        "title": product.title,
+    }
+    if product.price is not None:
+        meta["price"] = float(product.price)
+    if product.brand:
+        meta["brand"] = product.brand
+        meta["brand_key"] = facet_key(product.brand)
+    if product.category:
+        meta["category"] = product.category
+        meta["category_key"] = facet_key(product.category)
+    in_stock = product.in_stock
+    if in_stock is not None:
+        meta["in_stock"] = in_stock
+    if product.stock is not None:
+        meta["stock"] = int(product.stock)
+    if product.rating is not None:
+        meta["rating"] = float(product.rating)
+    return meta
+
+
+def product_record(product: Product) -> str:
+    """The full product as JSON, kept on the core chunk (``GET /v1/products/{id}`` serves it)."""
+    record = product.model_dump()
+    record["in_stock"] = product.in_stock
+    # Key order kept: attribute order shapes the chunk texts rebuilt from a stored record.
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+def core_text(product: Product, hidden: frozenset[str] = frozenset()) -> str:
+    """What the product is: title, brand, category, tags, description and key policies."""
+    lines = [product.title]
+    if product.brand:
+        lines.append(f"Brand: {product.brand}")
+    if product.category:
+        lines.append(f"Category: {product.category}")
+    tags = product.attributes.get("tags")
+    if tags and "tags" not in hidden:
+        lines.append(f"Tags: {readable(tags)}")
+    description = product.description.strip()
+    if description:
+        if len(description) > CORE_DESCRIPTION_CHARS:
+            description = description[:CORE_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + " ..."
+        lines.append(description)
+    facts = [
+        f"{label(key)}: {readable(value)}"
+        for key, value in product.attributes.items()
+        if _is_key_fact(key) and _embeddable(key, value, hidden)
+    ]
+    if facts:
+        lines.append(". ".join(facts) + ".")
+    return "\n".join(lines)
+
+
+def specs_text(product: Product, hidden: frozenset[str] = frozenset()) -> str:
+    """Every other stable attribute, as ``Label: value`` lines (nested values made readable)."""
+    lines = [
+        f"{label(key)}: {readable(value)}"
+        for key, value in product.attributes.items()
+        if key not in _SPECIAL and not _is_key_fact(key) and _embeddable(key, value, hidden)
+    ]
+    return "\n".join(line for line in lines if not line.endswith(": "))
+
+
+def label(key: str) -> str:
+    """``warrantyInformation`` -> ``Warranty information`` (snake_case too)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").replace("-", " ")
+    words = " ".join(words.split()).lower()
+    return words[:1].upper() + words[1:]
+
+
+def readable(value: Any) -> str:
+    """Nested values as plain text: ``{"width": 2}`` -> ``width 2``; lists joined by commas."""
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{label(str(key)).lower()} {readable(item)}"
+            for key, item in value.items()
+            if item not in (None, "", [], {})
+        )
+    if isinstance(value, list):
+        separator = "; " if any(isinstance(item, dict) for item in value) else ", "
+        return separator.join(readable(item) for item in value if item not in (None, ""))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _reviews_text(reviews: Any) -> str:
+    if not isinstance(reviews, list):
+        return ""
+    lines = []
+    for review in reviews:
+        if isinstance(review, dict):
+            comment = str(review.get("comment") or review.get("text") or "").strip()
+            name = str(review.get("reviewerName") or review.get("author") or "").strip()
+            if comment:
+                lines.append(f'"{comment}"' + (f" ({name})" if name else ""))
+        elif isinstance(review, str) and review.strip():
+            lines.append(f'"{review.strip()}"')
+    return "Customer reviews:\n" + "\n".join(lines) if lines else ""
+
+
+def _snippets_text(snippets: Any) -> str:
+    if not isinstance(snippets, list):
+        return ""
+    lines = []
+    for snippet in snippets:
+        text = snippet.get("text") if isinstance(snippet, dict) else snippet
+        if isinstance(text, str) and text.strip():
+            lines.append(" ".join(text.split()))
+    return "\n".join(lines)
+
+
+def _is_key_fact(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in _KEY_FACTS)
+
+
+def _embeddable(key: str, value: Any, hidden: frozenset[str]) -> bool:
+    lowered = key.lower()
+    if key in hidden or lowered in _NOT_EMBEDDED_EXACT:
+        return False
+    if any(word in lowered for word in _NOT_EMBEDDED):
+        return False
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return False
+    return value not in (None, "", [], {})
+
+
+@lru_cache(maxsize=1)
+def _splitter() -> Any:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=CHUNK_CHARS,
+        chunk_overlap=CHUNK_OVERLAP,
+        separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+        keep_separator="end",
+    )
+
+
+def _split(text: str) -> list[str]:
+    text = text.strip()
+    if len(text) <= CHUNK_CHARS:
+        return [text] if text else []
+    return [part.strip() for part in _splitter().split_text(text) if part.strip()]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
