@@ -22,9 +22,13 @@ from catalog.models import Filters, ScoredChunk
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _STOPWORDS = frozenset(
-    """a an and are as at be by do does for from has have how i in is it its me my of on or
-    so that the their them there these this those to was what when where which who why will
-    with you your can any some""".split()
+    {
+        *("a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from"),
+        *("has", "have", "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or"),
+        *("so", "that", "the", "their", "them", "there", "these", "this", "those", "to"),
+        *("was", "what", "when", "where", "which", "who", "why", "will", "with", "you"),
+        *("your", "can", "any", "some"),
+    }
 )
 _GENERATION = "generation.txt"
 
