@@ -126,6 +126,11 @@ class ProductHit(BaseModel):
     score: float
     metadata: dict[str, Any] = Field(description="The core chunk's metadata (price, brand...).")
     chunks: list[ScoredChunk] = Field(description="Matching chunks, best first.")
+    similarity: float | None = Field(
+        default=None,
+        description="Best cosine similarity of the product's chunks to the query (absolute, "
+        "unlike the rank-fused score); None when the dense retriever did not find it.",
+    )
 
     @property
     def snippet(self) -> str:

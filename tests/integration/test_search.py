@@ -1,0 +1,88 @@
+"""Hybrid search over the real demo store (real Chroma, BM25 and embedding model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aisle.settings import load_settings
+from catalog.keyword import KeywordIndex
+from catalog.models import Filters
+from catalog.search import HybridSearcher, KeywordIndexHandle
+from catalog.store import ProductStore
+
+pytestmark = pytest.mark.integration
+
+DEMO = json.loads((Path(__file__).resolve().parents[2] / "data/catalog/products.json").read_text())
+
+
+def _filters(**values: object) -> Filters:
+    return Filters.model_validate(values)
+
+
+@pytest.fixture(scope="module")
+def searcher(demo_data_dir: Path, embeddings) -> HybridSearcher:
+    settings = load_settings(_env_file=None, data_dir=demo_data_dir)
+    store = ProductStore.open(chroma_url="", data_dir=demo_data_dir, collection=settings.collection)
+    keyword = KeywordIndexHandle(settings.keyword_dir, store)
+    return HybridSearcher(store, embeddings, keyword, settings.retrieval)
+
+
+def test_filters_are_applied_to_every_result(searcher: HybridSearcher) -> None:
+    laptops = {str(p["id"]) for p in DEMO if p["category"] == "laptops" and p["price"] <= 1200}
+    hits = searcher.search("laptop", 10, _filters(category="laptops", max_price=1200))
+    assert {hit.product_id for hit in hits} == laptops
+    for hit in searcher.search("gift", 20, _filters(min_price=20, max_price=60, in_stock=True)):
+        assert 20 <= hit.metadata["price"] <= 60 and hit.metadata["in_stock"] is True
+
+
+def test_one_hit_per_product_with_record_and_best_chunks_first(searcher: HybridSearcher) -> None:
+    hits = searcher.search("apple airpods wireless earphones", 8)
+    ids = [hit.product_id for hit in hits]
+    assert len(ids) == len(set(ids)) == 8
+    for hit in hits:
+        assert json.loads(hit.metadata["record"])["product_id"] == hit.product_id
+        assert all(chunk.product_id == hit.product_id for chunk in hit.chunks)
+        scores = [chunk.score for chunk in hit.chunks]
+        assert scores == sorted(scores, reverse=True)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Apple MacBook Pro 14 Inch Space Grey",
+        "Rolex Cellini Date Black Dial",
+        "Kawasaki Z800",
+        "Knoll Saarinen Executive Conference Chair",
+        "Oppo F19 Pro Plus",
+        "Nescafe Coffee",
+    ],
+)
+def test_exact_titles_come_first(searcher: HybridSearcher, title: str) -> None:
+    assert searcher.search(title, 5)[0].title == title
+
+
+def test_keyword_side_finds_rare_exact_terms(searcher: HybridSearcher) -> None:
+    # "Z800" means little to the embedding model; BM25 matches it exactly.
+    index = searcher.keyword.get()
+    assert any(hit.product_id == "114" for hit in index.search("z800", 5))
+    assert searcher.search("z800", 3)[0].product_id == "114"
+
+
+def test_products_by_id_and_empty_filter_result(searcher: HybridSearcher) -> None:
+    assert [hit.product_id for hit in searcher.products(["78", "missing", "1"])] == ["78", "1"]
+    assert searcher.search("laptop", 5, _filters(category="laptops", max_price=5)) == []
+
+
+def test_keyword_handle_reloads_a_new_generation(searcher: HybridSearcher, tmp_path: Path) -> None:
+    store = searcher.store
+    handle = KeywordIndexHandle(tmp_path / "bm25", store)
+    built = handle.get()  # nothing saved: built from the store
+    assert len(built) == store.count()
+    assert handle.get() is built
+    smaller = KeywordIndex.build(list(store.iter_chunks())[:10])
+    smaller.save(tmp_path / "bm25")
+    assert len(handle.get()) == 10
