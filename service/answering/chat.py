@@ -1,0 +1,300 @@
+"""One chat turn as a stream of events: retrieve -> prompt -> backend -> guard -> fallback.
+
+The JSON endpoint collects the same events the streaming endpoint sends, so both answer alike.
+Events, in order: ``sources`` (once), ``token`` (zero or more), ``done`` (the full response).
+When an LLM answer is streamed, its tokens go out as they come, but ``done`` carries the final
+answer, which the grounding guard or a fallback may have replaced: clients show ``done.answer``.
+No FastAPI here: errors are :class:`service.errors.AppError` subclasses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from aisle.settings import LLMSettings
+from catalog.models import Filters, ProductHit
+from catalog.store import StoreError
+from service.answering.backends.base import (
+    BackendFailure,
+    GenerationParams,
+    LLMBackend,
+    describe_failure,
+)
+from service.answering.backends.factory import Backends
+from service.answering.extractive import answer_extractively
+from service.answering.guard import check_grounding
+from service.answering.prompt import build_messages, echoes_instructions
+from service.answering.types import Answer, RetrievedContext, Source, Turn
+from service.errors import AppError, Busy, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from service.answering.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+_SNIPPET_CHARS = 300
+_WORDS_PER_TOKEN_EVENT = 3
+_REFUSAL = re.compile(r"not (?:in|found in|available in) the catalog", re.IGNORECASE)
+_RETRY_AFTER_S = 2
+
+
+@dataclass
+class ChatQuery:
+    message: str
+    history: list[Turn] = field(default_factory=list)
+    filters: Filters | None = None
+    backend: str | None = None
+    params: GenerationParams = field(default_factory=GenerationParams)
+    k: int = 5
+
+
+@dataclass
+class ChatEvent:
+    kind: Literal["sources", "token", "done"]
+    data: Any
+
+
+class GenerationSlots:
+    """At most ``limit`` LLM generations at once; the next one is refused, never queued."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._lock = threading.Lock()
+
+    def try_acquire(self) -> bool:
+        with self._lock:
+            if self.in_use >= self.limit:
+                return False
+            self.in_use += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use = max(0, self.in_use - 1)
+
+
+class ChatService:
+    def __init__(
+        self,
+        retriever: Callable[[], Retriever],
+        backends: Backends,
+        settings: LLMSettings,
+    ) -> None:
+        self._retriever = retriever
+        self.backends = backends
+        self.settings = settings
+        self.slots = GenerationSlots(settings.max_concurrent)
+
+    def start(self, query: ChatQuery) -> ChatRun:
+        """Check the backend and reserve a generation slot before any byte is sent."""
+        name = query.backend or self.backends.default
+        if not self.backends.is_available(name):
+            raise AppError(
+                f"backend {name!r} is not configured here; available: "
+                + ", ".join(self.backends.available),
+                code="unknown_backend",
+            )
+        llm = self.backends.llm(name)
+        if llm is not None and not self.slots.try_acquire():
+            raise Busy(
+                f"{self.slots.limit} answers are being generated; retry in a moment",
+                headers={"Retry-After": str(_RETRY_AFTER_S)},
+            )
+        return ChatRun(self, query, name, llm)
+
+    async def answer(self, query: ChatQuery) -> dict[str, Any]:
+        return await self.start(query).collect()
+
+
+class ChatRun:
+    """One reserved chat turn; iterate :meth:`events` exactly once."""
+
+    def __init__(
+        self, service: ChatService, query: ChatQuery, backend: str, llm: LLMBackend | None
+    ) -> None:
+        self._service = service
+        self.query = query
+        self.backend = backend
+        self._llm = llm
+        self._holds_slot = llm is not None
+        self._started = time.perf_counter()
+
+    def release(self) -> None:
+        """Give the generation slot back (idempotent; also called if never iterated)."""
+        if self._holds_slot:
+            self._holds_slot = False
+            self._service.slots.release()
+
+    async def collect(self) -> dict[str, Any]:
+        """The JSON answer: the ``done`` event of the same events the stream would send."""
+        done: dict[str, Any] = {}
+        async for event in self.events():
+            if event.kind == "done":
+                done = event.data
+        return done
+
+    async def events(self) -> AsyncIterator[ChatEvent]:
+        try:
+            async for event in self._events():
+                yield event
+        finally:
+            self.release()
+
+    async def _events(self) -> AsyncIterator[ChatEvent]:
+        ctx = await self._retrieve()
+        retrieval_ms = _ms_since(self._started)
+        generation_started = time.perf_counter()
+
+        if self._llm is None:
+            answer = answer_extractively(ctx)
+            yield ChatEvent("sources", [asdict(source) for source in answer.sources])
+            for piece in word_chunks(answer.text):
+                yield ChatEvent("token", {"text": piece})
+        else:
+            yield ChatEvent("sources", [asdict(source) for source in _sources(ctx.hits)])
+            streamed: list[str] = []
+            failure: str | None = None
+            try:
+                async for piece in self._generate(self._llm, ctx):
+                    streamed.append(piece)
+                    yield ChatEvent("token", {"text": piece})
+            except BackendFailure as exc:
+                failure = str(exc)
+            answer = self._settle(ctx, "".join(streamed), failure)
+            if failure is not None and not streamed:
+                for piece in word_chunks(answer.text):
+                    yield ChatEvent("token", {"text": piece})
+
+        generation_ms = _ms_since(generation_started)
+        yield ChatEvent(
+            "done",
+            {
+                "answer": answer.text,
+                "sources": [asdict(source) for source in answer.sources],
+                "refused": answer.refused,
+                "reason": answer.reason,
+                "backend": self.backend,
+                "timings_ms": {
+                    "retrieval": retrieval_ms,
+                    "generation": generation_ms,
+                    "total": _ms_since(self._started),
+                },
+                "filters": ctx.filters.model_dump(exclude_none=True),
+                "relaxed": ctx.relaxed,
+            },
+        )
+
+    async def _retrieve(self) -> RetrievedContext:
+        query = self.query
+        try:
+            retriever = self._service._retriever()
+            return await anyio.to_thread.run_sync(
+                lambda: retriever.retrieve(query.message, query.history, query.filters, query.k)
+            )
+        except StoreError as exc:
+            raise ServiceUnavailable(
+                f"the product store is unavailable: {exc}", code="store_unavailable"
+            ) from exc
+
+    async def _generate(self, llm: LLMBackend, ctx: RetrievedContext) -> AsyncIterator[str]:
+        """The model's text pieces; any failure, or the deadline passing, is a BackendFailure."""
+        messages = build_messages(ctx, self.query.history)
+        deadline = time.monotonic() + llm.timeout_s
+        pieces = llm.stream(messages, self.query.params).__aiter__()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining <= 0:
+                        raise TimeoutError
+                    async with asyncio.timeout(remaining):
+                        piece = await anext(pieces)
+                except StopAsyncIteration:
+                    return
+                except Exception as exc:
+                    log.warning(
+                        "%s backend failed: %s", llm.name, type(exc).__name__, exc_info=False
+                    )
+                    raise BackendFailure(f"the {llm.name} model {describe_failure(exc)}") from exc
+                yield piece
+        finally:
+            aclose = getattr(pieces, "aclose", None)
+            if aclose is not None:
+                # The stream may already have failed: closing it is best effort.
+                with contextlib.suppress(Exception):
+                    await aclose()
+
+    def _settle(self, ctx: RetrievedContext, text: str, failure: str | None) -> Answer:
+        """The LLM answer if it is grounded; else the extractive answer saying why."""
+        if failure is not None:
+            if self._service.settings.fallback == "none":
+                raise ServiceUnavailable(
+                    f"{failure}; no fallback is configured", code="backend_unavailable"
+                )
+            return _fallback(ctx, f"{failure}, so this answer comes from the catalog directly")
+        text = text.strip()
+        if not text:
+            return _fallback(
+                ctx, "the model returned an empty answer, so this answer comes from the catalog"
+            )
+        if echoes_instructions(text):
+            return _fallback(
+                ctx,
+                "the model's answer repeated its instructions, "
+                "so this answer comes from the catalog directly",
+            )
+        guard = check_grounding(text, ctx)
+        if not guard.ok:
+            problems = "; ".join(guard.problems[:3])
+            return _fallback(
+                ctx,
+                f"the model's answer failed the grounding check ({problems}), "
+                "so this answer comes from the catalog directly",
+            )
+        cited = [hit for pid in guard.cited for hit in ctx.hits if hit.product_id == pid]
+        refused = not cited and bool(_REFUSAL.search(text))
+        return Answer(
+            text=text,
+            sources=_sources(cited),
+            refused=refused,
+            reason="the model found no answer in the catalog" if refused else None,
+        )
+
+
+def _fallback(ctx: RetrievedContext, why: str) -> Answer:
+    answer = answer_extractively(ctx)
+    reason = why if answer.reason is None else f"{why}; {answer.reason}"
+    return Answer(answer.text, answer.sources, refused=answer.refused, reason=reason)
+
+
+def _sources(hits: list[ProductHit]) -> list[Source]:
+    return [
+        Source(
+            product_id=hit.product_id,
+            title=hit.title,
+            snippet=hit.snippet[:_SNIPPET_CHARS],
+            score=hit.score,
+        )
+        for hit in hits
+    ]
+
+
+def word_chunks(text: str, words: int = _WORDS_PER_TOKEN_EVENT) -> list[str]:
+    """Split text into pieces of a few words that concatenate back to exactly ``text``."""
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(pieces[i : i + words]) for i in range(0, len(pieces), words)]
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
