@@ -44,7 +44,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         embeddings=embeddings,
         catalog=catalog,
         backends=backends,
-        chat=ChatService(catalog.retriever, backends, settings.llm),
+        chat=ChatService(
+            catalog.retriever, backends, settings.llm, observer=getattr(app.state, "metrics", None)
+        ),
     )
     log.info("Aisle API ready; backends: %s", ", ".join(backends.available))
     try:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 
@@ -46,6 +46,37 @@ _SNIPPET_CHARS = 300
 _WORDS_PER_TOKEN_EVENT = 3
 _REFUSAL = re.compile(r"not (?:in|found in|available in) the catalog", re.IGNORECASE)
 _RETRY_AFTER_S = 2
+
+
+class ChatObserver(Protocol):
+    """Where chat outcomes are counted (service.observability.Metrics in the app)."""
+
+    def observe_retrieval(self, seconds: float) -> None: ...
+    def observe_backend(self, backend: str, seconds: float, *, ok: bool = True) -> None: ...
+    def record_refusal(self, backend: str) -> None: ...
+    def record_guard_replacement(self, backend: str) -> None: ...
+    def record_fallback(self, backend: str, reason: str) -> None: ...
+    def record_busy(self, backend: str) -> None: ...
+
+
+class _NoObserver:
+    def observe_retrieval(self, seconds: float) -> None:
+        pass
+
+    def observe_backend(self, backend: str, seconds: float, *, ok: bool = True) -> None:
+        pass
+
+    def record_refusal(self, backend: str) -> None:
+        pass
+
+    def record_guard_replacement(self, backend: str) -> None:
+        pass
+
+    def record_fallback(self, backend: str, reason: str) -> None:
+        pass
+
+    def record_busy(self, backend: str) -> None:
+        pass
 
 
 @dataclass
@@ -90,11 +121,13 @@ class ChatService:
         retriever: Callable[[], Retriever],
         backends: Backends,
         settings: LLMSettings,
+        observer: ChatObserver | None = None,
     ) -> None:
         self._retriever = retriever
         self.backends = backends
         self.settings = settings
         self.slots = GenerationSlots(settings.max_concurrent)
+        self.observer: ChatObserver = observer or _NoObserver()
 
     def start(self, query: ChatQuery) -> ChatRun:
         """Check the backend and reserve a generation slot before any byte is sent."""
@@ -107,6 +140,7 @@ class ChatService:
             )
         llm = self.backends.llm(name)
         if llm is not None and not self.slots.try_acquire():
+            self.observer.record_busy(name)
             raise Busy(
                 f"{self.slots.limit} answers are being generated; retry in a moment",
                 headers={"Retry-After": str(_RETRY_AFTER_S)},
@@ -152,8 +186,10 @@ class ChatRun:
             self.release()
 
     async def _events(self) -> AsyncIterator[ChatEvent]:
+        observer = self._service.observer
         ctx = await self._retrieve()
         retrieval_ms = _ms_since(self._started)
+        observer.observe_retrieval(retrieval_ms / 1000)
         generation_started = time.perf_counter()
 
         if self._llm is None:
@@ -171,11 +207,18 @@ class ChatRun:
                     yield ChatEvent("token", {"text": piece})
             except BackendFailure as exc:
                 failure = str(exc)
+            observer.observe_backend(
+                self.backend, time.perf_counter() - generation_started, ok=failure is None
+            )
+            if failure is not None:
+                observer.record_fallback(self.backend, "unavailable")
             answer = self._settle(ctx, "".join(streamed), failure)
             if failure is not None and not streamed:
                 for piece in word_chunks(answer.text):
                     yield ChatEvent("token", {"text": piece})
 
+        if answer.refused:
+            observer.record_refusal(self.backend)
         generation_ms = _ms_since(generation_started)
         yield ChatEvent(
             "done",
@@ -249,6 +292,7 @@ class ChatRun:
                 ctx, "the model returned an empty answer, so this answer comes from the catalog"
             )
         if echoes_instructions(text):
+            self._service.observer.record_guard_replacement(self.backend)
             return _fallback(
                 ctx,
                 "the model's answer repeated its instructions, "
@@ -256,6 +300,7 @@ class ChatRun:
             )
         guard = check_grounding(text, ctx)
         if not guard.ok:
+            self._service.observer.record_guard_replacement(self.backend)
             problems = "; ".join(guard.problems[:3])
             return _fallback(
                 ctx,
