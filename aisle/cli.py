@@ -93,6 +93,9 @@ def evaluate(
     compare: Annotated[
         Path | None, typer.Option(help="A previous run (or baseline) to gate against.")
     ] = None,
+    judge: Annotated[
+        bool, typer.Option(help="Also score faithfulness with the configured OpenAI LLM.")
+    ] = False,
 ) -> None:
     """Score retrieval, grounding, correctness, refusals and latency against the API."""
     from evaluation.command import run_eval
@@ -106,6 +109,7 @@ def evaluate(
             limit=limit,
             out=out,
             compare=compare,
+            judge=judge,
         )
     )
 
