@@ -38,10 +38,14 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Package scope: sync Playwright keeps an event loop running in this thread while it is open,
+# which would break asyncio.run() in the tests collected after this package.
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # CI machines are slow and shared: give every expectation room before calling it a failure.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
@@ -75,7 +79,7 @@ def _start(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.P
         log.close()  # the child holds its own descriptor
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_url(demo_data_dir: Path, artifacts: Path) -> Iterator[str]:
     """The real REST API (``aisle serve``) over the demo catalog."""
     port = free_port()
@@ -107,7 +111,7 @@ def start_ui(api_url: str, log_path: Path) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ui_url(api_url: str, artifacts: Path) -> Iterator[str]:
     """The shopper UI (``aisle ui``) talking to the real API."""
     process, url = start_ui(api_url, artifacts / "e2e-ui.log")
