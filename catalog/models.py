@@ -98,9 +98,7 @@ class Filters(BaseModel):
             return False
         if self.brand is not None and metadata.get("brand_key") != facet_key(self.brand):
             return False
-        if self.category is not None and metadata.get("category_key") != facet_key(
-            self.category
-        ):
+        if self.category is not None and metadata.get("category_key") != facet_key(self.category):
             return False
         if self.in_stock is not None and metadata.get("in_stock") != self.in_stock:
             return False

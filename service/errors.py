@@ -33,6 +33,26 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class UnsupportedFile(AppError):
+    status_code = 415
+    code = "unsupported_file"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class InvalidRequest(AppError):
     status_code = 422
     code = "invalid_request"

@@ -61,6 +61,38 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait(timeout=15)
 
 
+def start_api(
+    work: Path, env: dict[str, str], name: str = "api", ready_path: str = "/readyz"
+) -> tuple[subprocess.Popen, str]:
+    """``aisle serve`` as a subprocess on a free loopback port, logging to ``work/<name>.log``;
+    returns once ``ready_path`` answers. The caller stops it with :func:`stop_process`."""
+    port = free_port()
+    with (work / f"{name}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aisle.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env={**os.environ, "AISLE_LOG_LEVEL": "WARNING", **env},
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}{ready_path}", timeout=180, process=process)
+    except BaseException:
+        stop_process(process)
+        raise
+    return process, url
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings whose data dir is a fresh temporary folder; keyword overrides win."""

@@ -55,6 +55,8 @@ MIN_SIMILARITY = 0.3
 PARTIAL_SIMILARITY = 0.55
 SENTENCE_SUPPORT = 0.2
 MAX_LISTED = 5
+MAX_SOURCES = 5  # supporting passages listed as an open answer's sources
+SNIPPET_CHARS = 300
 
 _NUMBER_TOKEN = re.compile(r"\d")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+")
@@ -82,10 +84,15 @@ ATTRIBUTES: tuple[_Attribute, ...] = (
     _attr(
         "minimum_order",
         r"\bminimum\s+order|\bmin(?:imum)?\.?\s+(?:order\s+)?(?:quantity|qty)|\bmoq\b|"
-        r"smallest\s+order|how\s+many\s+(?:do|must|should)\s+i\s+(?:need\s+to\s+)?(?:buy|order)|"
+        r"(?:smallest|fewest|lowest)\s+(?:order|number|quantity|amount)|"
+        r"\b(?:least|fewest|lowest|smallest)\s+(?:number|amount|quantity)\b|"
+        r"how\s+many\b[^?]{0,120}?\b(?:do|must|should|can)\s+i\s+"
+        r"(?:need\s+to\s+|have\s+to\s+)?(?:buy|order|purchase)|"
+        r"\b(?:order|buy|purchase)\s+(?:at\s+least|a\s+minimum)\b|\bat\s+least\s+(?:order|buy)|"
         r"minimum\s+(?:i\s+can\s+)?(?:buy|purchase)",
         "minimum-order",
-        "minimum min order quantity qty moq smallest buy purchase must need many",
+        "minimum min order quantity qty moq smallest fewest lowest buy purchase must need many "
+        "least unit units place number amount",
     ),
     _attr(
         "return_policy",
@@ -143,20 +150,86 @@ ATTRIBUTES: tuple[_Attribute, ...] = (
     ),
     _attr(
         "price",
-        r"\bprice|\bcosts?\b|how\s+much\b|\bpriced\b|\bexpensive\b|\bcheap\b|\bpay\b",
+        r"\bprice|\bcosts?\b|how\s+much\b(?!\s+(?!is|are|was|were|does|do|did|would|will|should|"
+        r"for|it|they|money|dollars?|\$)[a-z])|\bpriced\b|\bexpensive\b|\bcheap\b|\bpay\b",
         "price",
         "price prices priced cost costs much expensive cheap pay dollars",
     ),
 )
-# Attributes shoppers ask for that catalogs rarely hold: named properly in refusals.
-_TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bbattery|\bcharge\s+last|\bbattery\s+life"), "battery-life"),
-    (re.compile(r"\bcolou?rs?\b"), "colour"),
-    (re.compile(r"\bmaterial|\bmade\s+of\b"), "material"),
-    (re.compile(r"\bwaterproof|\bwater[\s-]resistan"), "water-resistance"),
-    (re.compile(r"\bcompatib|\bwork\s+with\b"), "compatibility"),
-    (re.compile(r"\bingredient"), "ingredient"),
-    (re.compile(r"\bcalorie|\bnutrition"), "nutrition"),
+
+
+@dataclass(frozen=True)
+class _Topic:
+    """An attribute shoppers ask for that catalog records rarely hold as a field."""
+
+    label: str  # "The catalog has no <label> information for X"
+    pattern: re.Pattern[str]  # the question asks for it
+    evidence: re.Pattern[str]  # a sentence of the product that speaks to it
+    words: frozenset[str]  # question words that only name the topic
+    checked: bool = True  # refuse when no sentence holds evidence (else: an open question)
+
+
+def _topic(label: str, pattern: str, evidence: str, words: str, checked: bool = True) -> _Topic:
+    return _Topic(
+        label, re.compile(pattern), re.compile(evidence), frozenset(words.split()), checked
+    )
+
+
+# Checked before the structured attributes: "energy efficiency rating" is not the rating,
+# "where is it made" not the brand. A checked topic is answered only by quoting a sentence of
+# the product that speaks to it; without one the answer is a refusal naming the topic.
+_TOPICS: tuple[_Topic, ...] = (
+    _topic(
+        "country-of-origin",
+        r"\bwhere\b[^?]{0,120}\b(?:made|manufactured|produced|built|assembled|from)\b|"
+        r"\bcountry\b|\borigin\b|\b(?:made|manufactured|produced|built)\s+in\s+(?!\d)|\bimported\b",
+        r"(?:made|manufactured|produced|built|assembled|designed)\s+in\b|\borigin|"
+        r"\bcountry\b|\bimported\b",
+        "where country origin made manufactured produced built assembled from imported",
+    ),
+    _topic(
+        "energy-efficiency",
+        r"\benergy\b|\befficien|\bpower\s+consumption|\bkwh\b",
+        r"\benergy\b|\befficien|\bkwh\b|\bwatts?\b|\bpower\s+consumption",
+        "energy efficiency efficient power consumption kwh rating class label",
+    ),
+    _topic(
+        "battery-life",
+        r"\bbattery|\bcharge\s+last|\bbattery\s+life",
+        r"\bbatter(?:y|ies)\b|\bmah\b|\bhours?\b|\bcharg",
+        "battery batteries life last lasts charge hours hour long",
+    ),
+    _topic(
+        "colour",
+        r"\bcolou?rs?\b",
+        r"\bcolou?rs?\b|\b(?:black|white|red|blue|green|pink|gold|silver|grey|gray|brown|"
+        r"yellow|purple|orange|beige|navy|ivory|teal)\b",
+        "colour colours color colors available",
+    ),
+    _topic(
+        "dishwasher-safety",
+        r"\bdish\s*washer",
+        r"\bdish\s*washer",
+        "dishwasher dish washer safe put",
+    ),
+    _topic(
+        "material",
+        r"\bmaterials?\b|\bmade\s+(?:of|from|out\s+of)\b",
+        r"\bmaterials?\b|\bmade\s+(?:of|from|with|out\s+of)\b|\b(?:cotton|leather|steel|"
+        r"plastic|wood(?:en)?|metal|glass|alumin(?:um|ium)|fabric|polyester|nylon|silk|wool|"
+        r"ceramic|rubber|silicone|linen|bamboo|velvet|denim|porcelain|marble)\b",
+        "material materials made out",
+    ),
+    _topic(
+        "water-resistance",
+        r"\bwaterproof|\bwater[\s-]resistan",
+        r"\bwaterproof|\bwater[\s-]resistan|\bwater[\s-]repell|\bip[x\d]\d?\b",
+        "waterproof water resistant resistance",
+    ),
+    # Open-ended topics: only named in refusals, answered like any open question.
+    _topic("compatibility", r"\bcompatib|\bwork\s+with\b", r"\bcompatib", "", checked=False),
+    _topic("ingredient", r"\bingredient", r"\bingredient", "", checked=False),
+    _topic("nutrition", r"\bcalorie|\bnutrition", r"\bcalorie|\bnutrition", "", checked=False),
 )
 _LIST_CUES = re.compile(
     r"\b(show|recommend|suggest|looking\s+for|look\s+for|do\s+you\s+(?:have|sell|carry|stock)|"
@@ -285,6 +358,22 @@ _QUESTION_WORDS = frozenset(
         "anything",
         "someone",
         "thing",
+        # Scaffolding around an attribute ("shipping times", "return terms", "available right
+        # now"): never part of a product's name.
+        "time",
+        "times",
+        "term",
+        "terms",
+        "condition",
+        "conditions",
+        "right",
+        "now",
+        "currently",
+        "today",
+        "place",
+        "exactly",
+        "usually",
+        "typically",
         "cheaper",
         "pricier",
         "expensive",
@@ -315,10 +404,16 @@ def answer_extractively(ctx: RetrievedContext) -> Answer:
     named = _named_in_message(ctx)
     if named is not None:
         # Attribute words inside a product's name ("Diaper Bag Size 4") ask for nothing.
-        message = message.replace(named.title.lower().replace("\u2019", "'"), " ")
-    attribute = next((attr for attr in ATTRIBUTES if attr.pattern.search(message)), None)
-    if named is None and attribute is not None:
-        named = _titled_exactly(ctx, attribute.words)  # "How much is the Sunglasses?"
+        message = " ".join(message.split()).replace(
+            " ".join(named.title.lower().replace("\u2019", "'").split()), " "
+        )
+    topic = next((t for t in _TOPICS if t.checked and t.pattern.search(message)), None)
+    attribute = (
+        None if topic else next((attr for attr in ATTRIBUTES if attr.pattern.search(message)), None)
+    )
+    asked = attribute.words if attribute else topic.words if topic else None
+    if named is None and asked is not None:
+        named = _titled_exactly(ctx, asked)  # "How much is the Sunglasses?"
     is_list = named is None and _is_list_question(message, ctx, attribute)
     if not ctx.hits:
         return _refuse(
@@ -331,7 +426,42 @@ def answer_extractively(ctx: RetrievedContext) -> Answer:
         return _answer_reviews(ctx)
     if attribute is not None:
         return _answer_attribute(ctx, attribute)
+    if topic is not None:
+        return _answer_topic(ctx, topic)
     return _answer_open(ctx)
+
+
+# -- attributes records rarely hold --------------------------------------------------------------
+def _answer_topic(ctx: RetrievedContext, topic: _Topic) -> Answer:
+    """Quote the product's sentences that speak to the topic, or refuse naming the topic."""
+    focus, _ = _focus(ctx, topic.words)
+    if focus is None:
+        subject = _subject(ctx, topic.words) or "that product"
+        return _refuse(
+            f"I couldn't find {subject} in the catalog, so I can't tell its {topic.label}.",
+            f"The catalog has no product matching '{subject}'.",
+        )
+    title_words = set(_words(focus.title))
+    content = [w for w in _content_words(ctx.query, frozenset()) if w not in title_words]
+    scored = [
+        (_overlap(content, sentence), -len(sentence), sentence, line)
+        for sentence, line in _sentences_with_lines(focus)
+        if topic.evidence.search(sentence.lower())
+    ]
+    if not scored:
+        return _refuse(
+            f"I couldn't find {topic.label} information for {focus.title} in the catalog.",
+            f"The catalog has no {topic.label} information for {focus.title}.",
+        )
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    best = scored[0][2]
+    sources = [
+        _source(focus, support_text=_shown(sentence, line)) for _, _, sentence, line in scored
+    ]
+    return Answer(
+        text=f'{focus.title} [{focus.product_id}]: "{best.strip()}"',
+        sources=_unique_sources(sources)[:MAX_SOURCES],
+    )
 
 
 # -- attribute questions -----------------------------------------------------------------------
@@ -533,21 +663,23 @@ def _answer_open(ctx: RetrievedContext) -> Answer:
         return _refuse_unsupported(ctx)
     title_words = set(_words(focus.title)) if focus is not None else set()
     content = [word for word in _content_words(ctx.query, frozenset()) if word not in title_words]
-    topic = next((label for pattern, label in _TOPICS if pattern.search(ctx.message.lower())), None)
+    topic = next((t.label for t in _TOPICS if t.pattern.search(ctx.message.lower())), None)
     if not content:
         if focus is None:
             return _refuse_unsupported(ctx)
+        first = _first_sentence(focus)
+        sources = [_source(focus, support_text=first if first != focus.title else _snippet(focus))]
+        sources += [_source(focus, support_text=line) for line in _retrieved_passages(focus)]
         return Answer(
-            text=f'{_describe(focus)} [{focus.product_id}]: "{_first_sentence(focus)}"',
-            sources=[_source(focus, support_text=_snippet(focus))],
+            text=f'{_describe(focus)} [{focus.product_id}]: "{first}"',
+            sources=_unique_sources(sources)[:MAX_SOURCES],
         )
     scored = []
     for hit in candidates:
-        for sentence in _sentences(hit):
-            words = set(_words(sentence))
-            overlap = sum(1 for word in content if word in words) / len(content)
+        for sentence, line in _sentences_with_lines(hit):
+            overlap = _overlap(content, sentence)
             if overlap > 0:
-                scored.append((overlap, -len(sentence), hit, sentence))
+                scored.append((overlap, -len(sentence), hit, sentence, line))
     scored.sort(key=lambda item: (-item[0], -item[1]))
     if not scored or scored[0][0] < SENTENCE_SUPPORT:
         if focus is not None:
@@ -561,12 +693,57 @@ def _answer_open(ctx: RetrievedContext) -> Answer:
     best = scored[0][0]
     chosen = [item for item in scored if item[0] >= best - 1e-9][:2]
     lines = [
-        f'{hit.title} [{hit.product_id}]: "{sentence.strip()}"' for _, _, hit, sentence in chosen
+        f'{hit.title} [{hit.product_id}]: "{sentence.strip()}"' for _, _, hit, sentence, _ in chosen
     ]
-    sources: dict[str, Source] = {}
-    for _, _, hit, sentence in chosen:
-        sources.setdefault(hit.product_id, _source(hit, support_text=sentence.strip()))
-    return Answer(text="\n".join(lines), sources=list(sources.values()))
+    # Sources: the quoted sentences first, then the quoted products' other supporting passages,
+    # best first (one Source per passage, so a reader sees every piece of evidence).
+    quoted = {hit.product_id for _, _, hit, _, _ in chosen}
+    ordered = chosen + [
+        item for item in scored if item not in chosen and item[2].product_id in quoted
+    ]
+    sources = [
+        _source(hit, support_text=_shown(sentence, line)) for _, _, hit, sentence, line in ordered
+    ]
+    # Then the passages of the quoted product's retrieved chunks, in retrieval order.
+    focus_hit = chosen[0][2]
+    sources += [_source(focus_hit, support_text=line) for line in _retrieved_passages(focus_hit)]
+    return Answer(text="\n".join(lines), sources=_unique_sources(sources)[:MAX_SOURCES])
+
+
+def _retrieved_passages(hit: ProductHit) -> Iterable[str]:
+    """The passages (lines) of the product's retrieved chunks, best chunk first."""
+    prefix = f"{hit.title} ("
+    for chunk in hit.chunks:
+        for line in chunk.text.splitlines():
+            line = line.strip()
+            if line.startswith(prefix) and "): " in line:
+                line = line.split("): ", 1)[1]
+            if len(line) >= 3 and line != hit.title and not _LABEL_LINE.match(line):
+                yield line[:SNIPPET_CHARS]
+
+
+def _overlap(content: list[str], sentence: str) -> float:
+    """Share of the question's content words the sentence holds."""
+    if not content:
+        return 0.0
+    words = set(_words(sentence))
+    return sum(1 for word in content if word in words) / len(content)
+
+
+def _shown(sentence: str, line: str) -> str:
+    """What a source shows: the whole passage when it fits, else the sentence itself."""
+    return line if len(line) <= SNIPPET_CHARS else sentence.strip()
+
+
+def _unique_sources(sources: list[Source]) -> list[Source]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for source in sources:
+        key = (source.product_id, source.snippet)
+        if key not in seen:
+            seen.add(key)
+            unique.append(source)
+    return unique
 
 
 def _refuse_unsupported(ctx: RetrievedContext) -> Answer:
@@ -761,7 +938,7 @@ def _source(hit: ProductHit, support_text: str | None = None) -> Source:
     return Source(
         product_id=hit.product_id,
         title=hit.title,
-        snippet=(support_text or hit.snippet)[:300],
+        snippet=(support_text or hit.snippet)[:SNIPPET_CHARS],
         score=round(hit.score, 4),
     )
 
@@ -790,6 +967,11 @@ def _snippet(hit: ProductHit) -> str:
 
 
 def _sentences(hit: ProductHit) -> Iterable[str]:
+    return (sentence for sentence, _ in _sentences_with_lines(hit))
+
+
+def _sentences_with_lines(hit: ProductHit) -> Iterable[tuple[str, str]]:
+    """Each quotable sentence of the product with the passage (line) it comes from."""
     record = _record(hit)
     attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
     texts = [_description(hit), *(chunk.text for chunk in hit.chunks)]
@@ -809,7 +991,7 @@ def _sentences(hit: ProductHit) -> Iterable[str]:
                 sentence = sentence.strip()
                 if len(sentence) >= 3 and sentence not in seen:
                     seen.add(sentence)
-                    yield sentence
+                    yield sentence, line
 
 
 def _first_sentence(hit: ProductHit) -> str:

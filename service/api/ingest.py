@@ -20,7 +20,15 @@ from starlette.datastructures import UploadFile
 
 from aisle.settings import Settings
 from ingestion.loaders import SUPPORTED_SUFFIXES, discover
-from service.errors import AppError, InvalidRequest, NotFound
+from service.errors import (
+    AppError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedFile,
+)
 from service.jobs import IngestJob, IngestJobs
 from service.schemas import ErrorResponse
 from service.security import matches_secret
@@ -33,26 +41,6 @@ _SNIFF_BYTES = 8192
 _COPY_CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,199}$")
 _bearer = HTTPBearer(auto_error=False, description="The admin token (AISLE_ADMIN_TOKEN).")
-
-
-class Unauthorized(AppError):
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(AppError):
-    status_code = 403
-    code = "forbidden"
-
-
-class UnsupportedFile(AppError):
-    status_code = 415
-    code = "unsupported_file"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
 
 
 # -- schemas ----------------------------------------------------------------------------------

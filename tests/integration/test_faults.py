@@ -5,7 +5,6 @@ holds every generation until released) saturated beyond ``llm.max_concurrent``."
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,24 +20,13 @@ import pytest
 
 from aisle.settings import load_settings
 from tests.conftest import DEMO_CATALOG, free_port, stop_process, wait_for_http
+from tests.conftest import start_api as conftest_start_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def start_api(work: Path, env: dict[str, str], name: str = "api") -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = (work / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aisle.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "AISLE_LOG_LEVEL": "WARNING", **env},
-        cwd=work,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", timeout=180, process=process)
-    return process, url
+    return conftest_start_api(work, env, name, ready_path="/healthz")
 
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen:

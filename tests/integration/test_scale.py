@@ -6,9 +6,7 @@ and afterwards both see the new products."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,7 +17,8 @@ import httpx
 import pytest
 
 from aisle.settings import load_settings
-from tests.conftest import DEMO_CATALOG, free_port, stop_process, wait_for_http
+from tests.conftest import DEMO_CATALOG, stop_process
+from tests.conftest import start_api as conftest_start_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,20 +36,8 @@ NEW_PRODUCT = {
 }
 
 
-def start_api(work: Path, env: dict[str, str], name: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = (work / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aisle.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "AISLE_LOG_LEVEL": "WARNING", **env},
-        cwd=work,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/readyz", timeout=180, process=process)
-    return process, url
+def start_api(work: Path, env: dict[str, str], name: str = "api") -> tuple[subprocess.Popen, str]:
+    return conftest_start_api(work, env, name, ready_path="/readyz")
 
 
 def test_two_api_processes_share_one_chroma_server_during_an_ingest(

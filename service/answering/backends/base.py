@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 
@@ -35,6 +36,16 @@ class LLMBackend(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+async def stream_text(
+    chat: BaseChatModel, messages: list[BaseMessage], options: dict[str, Any]
+) -> AsyncIterator[str]:
+    """The non-empty text pieces of a LangChain chat model's streamed answer."""
+    async for chunk in chat.astream(messages, **options):
+        text = str(chunk.text)
+        if text:
+            yield text
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -9,7 +9,7 @@ import httpx
 from langchain_core.messages import BaseMessage
 
 from aisle.settings import LLMSettings, OllamaSettings
-from service.answering.backends.base import GenerationParams, describe_failure
+from service.answering.backends.base import GenerationParams, describe_failure, stream_text
 
 
 class OllamaBackend:
@@ -46,13 +46,8 @@ class OllamaBackend:
             }
         }
 
-    async def stream(
-        self, messages: list[BaseMessage], params: GenerationParams
-    ) -> AsyncIterator[str]:
-        async for chunk in self.chat.astream(messages, **self.request_options(params)):
-            text = str(chunk.text)
-            if text:
-                yield text
+    def stream(self, messages: list[BaseMessage], params: GenerationParams) -> AsyncIterator[str]:
+        return stream_text(self.chat, messages, self.request_options(params))
 
     async def check_ready(self) -> str | None:
         try:

@@ -10,7 +10,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import SecretStr
 
 from aisle.settings import LLMSettings, OpenAISettings
-from service.answering.backends.base import GenerationParams
+from service.answering.backends.base import GenerationParams, describe_failure, stream_text
 
 # OpenAI-compatible servers (llama.cpp, vLLM...) often want no key, but the client insists.
 _PLACEHOLDER_KEY = "not-needed"
@@ -56,21 +56,14 @@ class OpenAIBackend:
             },
         }
 
-    async def stream(
-        self, messages: list[BaseMessage], params: GenerationParams
-    ) -> AsyncIterator[str]:
-        async for chunk in self.chat.astream(messages, **self.request_options(params)):
-            text = str(chunk.text)
-            if text:
-                yield text
+    def stream(self, messages: list[BaseMessage], params: GenerationParams) -> AsyncIterator[str]:
+        return stream_text(self.chat, messages, self.request_options(params))
 
     async def check_ready(self) -> str | None:
         try:
             client = self.chat.root_async_client.with_options(timeout=5.0, max_retries=0)
             await client.models.list()
         except Exception as exc:
-            from service.answering.backends.base import describe_failure
-
             return f"the OpenAI-compatible server is not usable: {describe_failure(exc)}"
         return None
 
