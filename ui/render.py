@@ -97,7 +97,11 @@ def product_cards(sources: list[dict[str, Any]], records: dict[str, dict[str, An
     """The cards for one answer's sources, in the answer's order."""
     if not sources:
         return '<div class="aisle-cards-empty">No products were cited for this answer.</div>'
-    cards = [product_card(s, records.get(str(s.get("product_id")))) for s in sources]
+    # An answer may list several passages of one product: one card each product, first wins.
+    firsts: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        firsts.setdefault(str(source.get("product_id")), source)
+    cards = [product_card(s, records.get(pid)) for pid, s in firsts.items()]
     count = len(cards)
     heading = f"{count} product{'s' if count != 1 else ''} behind this answer"
     return (

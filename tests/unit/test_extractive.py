@@ -201,3 +201,139 @@ def test_instructions_inside_product_text_are_only_quoted() -> None:
     assert answer.text == "Warranty for Plain Mug: No warranty [66]."
     answer = answer_extractively(_ctx("How much is the Plain Mug?", [evil]))
     assert answer.text == "Plain Mug costs $5.00 [66]."
+
+
+KIWI = _hit(
+    "30",
+    "Kiwi",
+    similarity=0.4,
+    price=2.49,
+    rating=4.93,
+    availability="In Stock",
+    in_stock=True,
+    stock=99,
+    description="Nutrient-rich kiwi, perfect for snacking.",
+    attributes={
+        "shippingInformation": "Ships in 1 week",
+        "returnPolicy": "7 days return policy",
+        "minimumOrderQuantity": 12,
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many units of the Amazon Echo Plus must I order at least?", "is 2"),
+        ("What is the smallest order I can place for the Amazon Echo Plus?", "is 2"),
+        ("How many of the Kiwi do I need to buy?", "is 12"),
+        ("What are the shipping times for the Kiwi?", "Ships in 1 week"),
+        ("Is the Kiwi available right now?", "In Stock"),
+        ("What are the return terms for the Kiwi?", "7 days return policy"),
+        ("What is the smallest order I can place for the Kiwi?", "is 12"),
+        ("What's the least number of Kiwi I can buy?", "is 12"),
+        ("How many Kiwi do I have to order?", "is 12"),
+        ("What are the delivery times for the Kiwi?", "Ships in 1 week"),
+        ("Is the Kiwi currently available?", "In Stock"),
+    ],
+)
+def test_question_scaffolding_is_not_read_as_the_product_name(question: str, expected: str) -> None:
+    ctx = _ctx(question, [LAPTOP, ECHO, KIWI])
+    answer = answer_extractively(ctx)
+    assert not answer.refused, answer.reason
+    assert expected in answer.text
+    product_id = "30" if "Kiwi" in question else "99"
+    assert parse_citations(answer.text) == [product_id]
+    assert check_grounding(answer.text, ctx).ok
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("Where is the Amazon Echo Plus made?", "country-of-origin"),
+        ("In which country is the Amazon Echo Plus manufactured?", "country-of-origin"),
+        ("Where is the Kiwi made?", "country-of-origin"),
+        ("What is the energy efficiency rating of the Amazon Echo Plus?", "energy-efficiency"),
+        ("Which colors does the Kiwi come in?", "colour"),
+        ("Is the Kiwi dishwasher safe?", "dishwasher-safety"),
+    ],
+)
+def test_attributes_records_never_hold_are_refused_by_name(question: str, label: str) -> None:
+    answer = answer_extractively(_ctx(question, [ECHO, KIWI, LAPTOP]))
+    assert answer.refused, answer.text
+    title = "Kiwi" if "Kiwi" in question else "Amazon Echo Plus"
+    assert answer.reason == f"The catalog has no {label} information for {title}."
+    assert answer.sources == []
+
+
+def test_energy_efficiency_is_not_the_customer_rating() -> None:
+    answer = answer_extractively(
+        _ctx("What is the energy efficiency rating of the Amazon Echo Plus?", [ECHO])
+    )
+    assert "4.52" not in answer.text
+
+
+def test_a_topic_the_product_text_speaks_to_is_quoted() -> None:
+    sofa = _hit(
+        "12",
+        "Walnut Lounge Sofa",
+        brand="Colombo",
+        description="A deep three-seat sofa. Handmade in Italy from solid walnut.",
+    )
+    answer = answer_extractively(_ctx("Where is the Walnut Lounge Sofa made?", [sofa]))
+    assert not answer.refused, answer.reason
+    assert '"Handmade in Italy from solid walnut."' in answer.text
+    assert parse_citations(answer.text) == ["12"]
+    # "who makes" is still the brand, not the country of origin.
+    answer = answer_extractively(_ctx("Who makes the Walnut Lounge Sofa?", [sofa]))
+    assert answer.text == "Walnut Lounge Sofa is made by Colombo [12]."
+
+
+def test_open_answer_sources_hold_every_supporting_passage_best_first() -> None:
+    inverter = _hit(
+        "B001",
+        "Cobra Power Inverter",
+        description="A 400 watt power inverter for the car.",
+        attributes={
+            "snippets": [
+                {"text": "2 grounded ac outlets on the front panel"},
+                {"text": "The fan is quiet."},
+                {"text": "mine has two outlets and a usb port. Question: how many outlets?"},
+                {"text": "The usb port charges a phone."},
+            ]
+        },
+    )
+    answer = answer_extractively(
+        _ctx("About the Cobra Power Inverter: how many outlets?", [inverter])
+    )
+    assert not answer.refused, answer.reason
+    snippets = [source.snippet for source in answer.sources]
+    assert {source.product_id for source in answer.sources} == {"B001"}
+    assert snippets[0].split(".")[0] in answer.text  # the quoted passage comes first
+    assert "2 grounded ac outlets on the front panel" in snippets
+    assert "mine has two outlets and a usb port. Question: how many outlets?" in snippets
+    assert "The fan is quiet." not in snippets  # supports nothing asked
+    assert len(snippets) == len(set(snippets))
+
+
+def test_how_much_of_something_is_not_the_price() -> None:
+    answer = answer_extractively(_ctx("How much ice does the Kiwi hold?", [KIWI]))
+    assert "$2.49" not in answer.text
+    answer = answer_extractively(_ctx("How much does the Kiwi cost?", [KIWI]))
+    assert answer.text == "Kiwi costs $2.49 [30]."
+
+
+def test_topic_words_inside_the_title_ask_for_nothing_but_can_answer() -> None:
+    wallet = _hit("W1", "Trifold Wallet. Made in USA", description="A slim nylon wallet.")
+    answer = answer_extractively(
+        _ctx("About the Trifold Wallet. Made in USA: is it slim?", [wallet])
+    )
+    assert not answer.refused, answer.reason
+    assert '"A slim nylon wallet."' in answer.text
+    answer = answer_extractively(
+        _ctx("About the Trifold Wallet. Made in USA: has it a zip?", [wallet])
+    )
+    assert answer.refused and "country-of-origin" not in (answer.reason or "")
+    answer = answer_extractively(_ctx("Where is the Trifold Wallet. Made in USA made?", [wallet]))
+    assert not answer.refused, answer.reason
+    assert answer.text == 'Trifold Wallet. Made in USA [W1]: "Trifold Wallet. Made in USA"'
