@@ -30,6 +30,7 @@ from ui.render import (
     NO_PRODUCTS,
     SEARCHING,
     answer_notice,
+    distinct_products,
     product_cards,
     status_notice,
 )
@@ -242,7 +243,7 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
                 text, history=history[-HISTORY_MESSAGES:], filters=filters, backend=backend
             ):
                 if isinstance(event, SourcesEvent):
-                    sources = event.sources[:MAX_CARDS]
+                    sources = distinct_products(event.sources)[:MAX_CARDS]
                     cited = [str(s.get("product_id")) for s in sources]
                     yield display, history, product_cards(sources, fetch_records(sources)), None
                 elif isinstance(event, TokenEvent):
@@ -254,7 +255,7 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
                     answer = str(response.get("answer") or answer) or "(no answer)"
                     show(answer)
                     sources = [s for s in response.get("sources") or [] if isinstance(s, dict)]
-                    sources = sources[:MAX_CARDS]
+                    sources = distinct_products(sources)[:MAX_CARDS]
                     # Usually the same products as the sources event: no second fetch then.
                     same = [str(s.get("product_id")) for s in sources] == cited
                     cards = None if same else product_cards(sources, fetch_records(sources))

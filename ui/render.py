@@ -93,15 +93,22 @@ def product_card(source: dict[str, Any], record: dict[str, Any] | None) -> str:
     return "".join(parts)
 
 
+def distinct_products(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An answer may list several passages of one product: keep its first (best) one."""
+    firsts: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        firsts.setdefault(str(source.get("product_id")), source)
+    return list(firsts.values())
+
+
 def product_cards(sources: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> str:
     """The cards for one answer's sources, in the answer's order."""
     if not sources:
         return '<div class="aisle-cards-empty">No products were cited for this answer.</div>'
-    # An answer may list several passages of one product: one card each product, first wins.
-    firsts: dict[str, dict[str, Any]] = {}
-    for source in sources:
-        firsts.setdefault(str(source.get("product_id")), source)
-    cards = [product_card(s, records.get(pid)) for pid, s in firsts.items()]
+    cards = [
+        product_card(source, records.get(str(source.get("product_id"))))
+        for source in distinct_products(sources)
+    ]
     count = len(cards)
     heading = f"{count} product{'s' if count != 1 else ''} behind this answer"
     return (

@@ -111,3 +111,17 @@ def test_filter_panel_problems_are_sentences(low: str, high: str, problem: str) 
 def test_parse_price_rejects_non_finite() -> None:
     with pytest.raises(FilterProblem):
         parse_price("inf", "maximum price")
+
+
+def test_several_passages_of_one_product_make_one_card() -> None:
+    from ui.render import distinct_products, product_cards
+
+    sources = [
+        {"product_id": "1", "title": "Mascara", "snippet": "first passage", "score": 0.9},
+        {"product_id": "1", "title": "Mascara", "snippet": "second passage", "score": 0.8},
+        {"product_id": "2", "title": "Lipstick", "snippet": "other", "score": 0.7},
+    ]
+    assert [s["snippet"] for s in distinct_products(sources)] == ["first passage", "other"]
+    html = product_cards(sources, {})
+    assert html.count('data-product-id="1"') == 1 and 'data-product-id="2"' in html
+    assert "first passage" in html and "second passage" not in html
