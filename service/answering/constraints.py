@@ -174,6 +174,7 @@ _SORTS: list[tuple[re.Pattern[str], Sort]] = [
     (
         re.compile(
             r"\b(?:the\s+)?(?:best|highest|top)[\s-](?:rated|reviewed)\b|\bbest\s+reviews\b"
+            r"|\b(?:the\s+)?(?:best|highest|top)\s+(?:customer\s+)?(?:ratings?|reviews?|stars)\b"
         ),
         "rating_desc",
     ),

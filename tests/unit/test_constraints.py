@@ -95,6 +95,8 @@ def test_words_that_are_not_filters(message: str, vocabulary: Vocabulary) -> Non
         ("the least expensive perfume", "price_asc"),
         ("most expensive phone", "price_desc"),
         ("best rated sunglasses", "rating_desc"),
+        ("which smartphones have the best rating?", "rating_desc"),
+        ("phones with the highest customer reviews", "rating_desc"),
         ("laptops", None),
     ],
 )
