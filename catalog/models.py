@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -133,3 +135,14 @@ class ProductHit(BaseModel):
     @property
     def snippet(self) -> str:
         return self.chunks[0].text if self.chunks else ""
+
+    @cached_property
+    def record(self) -> dict[str, Any]:
+        """The full product record kept (as JSON) on the core chunk; {} when absent."""
+        raw = self.metadata.get("record")
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return {}
+        return raw if isinstance(raw, dict) else {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from aisle.processes import free_port, stop_process
 from aisle.settings import Settings
 from evaluation import report
 from evaluation.datasets import DEFAULT_SEED, Dataset, DatasetError, load_dataset, subset
@@ -176,7 +176,7 @@ def _api(
         if ingest.returncode != 0:
             output = _tail(ingest.stderr or ingest.stdout)
             raise EvalError(f"aisle ingest failed ({ingest.returncode}): {output}")
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         with log_path.open("wb") as log:
             server = subprocess.Popen(
@@ -199,7 +199,7 @@ def _api(
                 _wait_ready(url, server, log_path)
                 yield url
             finally:
-                _stop(server)
+                stop_process(server)
 
 
 def _child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
@@ -232,22 +232,6 @@ def _wait_ready(url: str, server: subprocess.Popen, log_path: Path) -> None:
             pass
         time.sleep(0.3)
     raise EvalError(f"the API at {url} was not ready within {_READY_TIMEOUT_S:.0f} s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tail(text: str, lines: int = 15) -> str:

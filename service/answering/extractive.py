@@ -14,7 +14,6 @@ not in the record. Product text is only ever quoted, never followed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -480,7 +479,7 @@ def _answer_attribute(ctx: RetrievedContext, attribute: _Attribute) -> Answer:
             f"I couldn't find {subject} in the catalog, so I can't tell its {attribute.label}.",
             f"The catalog has no product matching '{subject}'.",
         )
-    record = _record(focus)
+    record = focus.record
     value = _attribute_value(attribute.name, focus, record)
     if value is None and _has_free_text(record):
         quoted = _answer_open(ctx)  # e.g. ePQA snippets that mention the shipping weight
@@ -556,7 +555,7 @@ def _answer_reviews(ctx: RetrievedContext) -> Answer:
     focus, _ = _focus(ctx, frozenset({"review", "reviews", "customer", "customers", "say"}))
     if focus is None:
         return _refuse_unsupported(ctx)
-    attributes = _record(focus).get("attributes")
+    attributes = focus.record.get("attributes")
     reviews = (attributes or {}).get("reviews") if isinstance(attributes, dict) else None
     quotes = [
         f'"{review["comment"]}"' + (f" ({review['rating']}/5)" if "rating" in review else "")
@@ -836,7 +835,7 @@ def _name_support(hit: ProductHit, content: list[str]) -> float:
 
 def _name_words(hit: ProductHit) -> list[str]:
     """Title, brand, category (with its loose forms: "phone" for smartphones) and tags."""
-    record = _record(hit)
+    record = hit.record
     attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
     category = str(hit.metadata.get("category") or "")
     names = [hit.title, str(hit.metadata.get("brand") or ""), category]
@@ -959,23 +958,12 @@ def _source(hit: ProductHit, support_text: str | None = None) -> Source:
     )
 
 
-def _record(hit: ProductHit) -> dict[str, Any]:
-    raw = hit.metadata.get("record")
-    if isinstance(raw, str):
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-    return raw if isinstance(raw, dict) else {}
-
-
 def _first(*values: Any) -> Any:
     return next((value for value in values if value not in (None, "")), None)
 
 
 def _description(hit: ProductHit) -> str:
-    return str(_record(hit).get("description") or "")
+    return str(hit.record.get("description") or "")
 
 
 def _snippet(hit: ProductHit) -> str:
@@ -988,7 +976,7 @@ def _sentences(hit: ProductHit) -> Iterable[str]:
 
 def _sentences_with_lines(hit: ProductHit) -> Iterable[tuple[str, str]]:
     """Each quotable sentence of the product with the passage (line) it comes from."""
-    record = _record(hit)
+    record = hit.record
     attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
     texts = [_description(hit), *(chunk.text for chunk in hit.chunks)]
     snippets = (attributes or {}).get("snippets")

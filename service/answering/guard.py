@@ -8,7 +8,6 @@ that precision ("$13" for 12.99, "4.6" for 4.56).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -106,19 +105,8 @@ def _evidence_text(hits: list[ProductHit]) -> str:
         parts.append(hit.title)
         parts.extend(chunk.text for chunk in hit.chunks)
         parts.extend(str(value) for key, value in hit.metadata.items() if key != "record")
-        parts.extend(_flatten(_record(hit)))
+        parts.extend(_flatten(hit.record))
     return "\n".join(parts)
-
-
-def _record(hit: ProductHit) -> dict[str, Any]:
-    raw = hit.metadata.get("record")
-    if isinstance(raw, str):
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-    return raw if isinstance(raw, dict) else {}
 
 
 def _flatten(value: Any) -> Iterator[str]:
@@ -133,7 +121,7 @@ def _flatten(value: Any) -> Iterator[str]:
 
 
 def _claims(hit: ProductHit) -> set[str]:
-    record = _record(hit)
+    record = hit.record
     attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
     values: set[str] = set()
     for source in (record, attributes or {}, hit.metadata):
@@ -148,7 +136,7 @@ def _claim_problems(body: str, cited: list[ProductHit], retrieved: list[ProductH
     """Attribute values of retrieved products stated in the answer must be a cited one's."""
     lowered = " ".join(body.lower().split())
     allowed = set().union(*(_claims(hit) for hit in cited)) if cited else set()
-    in_stock = {_record(hit).get("in_stock", hit.metadata.get("in_stock")) for hit in cited}
+    in_stock = {hit.record.get("in_stock", hit.metadata.get("in_stock")) for hit in cited}
     problems = []
     candidates = set().union(*(_claims(hit) for hit in retrieved)) if retrieved else set()
     for value in sorted(candidates - allowed):

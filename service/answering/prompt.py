@@ -61,23 +61,15 @@ def _facts(record: dict[str, Any]) -> list[str]:
     return facts
 
 
-def _record(hit: ProductHit) -> dict[str, Any]:
-    raw = hit.metadata.get("record")
-    if isinstance(raw, str):
-        try:
-            record = json.loads(raw)
-            if isinstance(record, dict):
-                return record
-        except ValueError:
-            pass
-    return {key: value for key, value in hit.metadata.items() if key not in {"record"}}
+def _metadata_facts(hit: ProductHit) -> dict[str, Any]:
+    return {key: value for key, value in hit.metadata.items() if key != "record"}
 
 
 def format_context(hits: list[ProductHit]) -> str:
     blocks = []
     for number, hit in enumerate(hits, start=1):
         lines = [f"[{number}] id: {hit.product_id}", f"title: {hit.title}"]
-        lines += _facts(_record(hit))
+        lines += _facts(hit.record or _metadata_facts(hit))
         # The record's facts already hold what core and specs chunks say: add other text only.
         extra = [chunk for chunk in hit.chunks if chunk.metadata.get("kind") not in _FACT_KINDS]
         for chunk in extra[:_CHUNKS_PER_PRODUCT]:
