@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "AISLE_"
-_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,56}[A-Za-z0-9]$")
 
 
 class SettingsError(ValueError):
@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     def _check_collection(cls, value: str) -> str:
         if not _COLLECTION_NAME.match(value):
             raise ValueError(
-                "must be 3-63 characters of letters, digits, '.', '_' or '-', "
+                "must be 3-58 characters of letters, digits, '.', '_' or '-', "
                 "starting and ending with a letter or digit"
             )
         return value

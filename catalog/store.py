@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from catalog.errors import StoreError
+from catalog.meta import StoreMeta
 from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk, facet_key
 
 # Chroma limits one request's size; page big reads and writes.
 _PAGE = 1000
-
-
-class StoreError(RuntimeError):
-    """The vector store cannot be reached or refused an operation."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,8 @@ class ProductStore:
             embedding_function=None,  # never Chroma's default: it downloads a model
             metadata={"hnsw:space": "cosine"},
         )
+        # Records every process must agree on (profile, generation, jobs, lock).
+        self.meta = StoreMeta(client, collection_name)
 
     @classmethod
     def open(cls, *, chroma_url: str, data_dir: Any, collection: str) -> ProductStore:
