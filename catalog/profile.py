@@ -21,7 +21,11 @@ from catalog.meta import StoreMeta
 PROFILE_KEY = "profile"
 PROFILE_VERSION = 1
 
-ValueType = Literal["text", "number", "boolean", "list", "object"]
+# What a field's values are: "money" ("₹1,299.00"), "quantity" ("500 ml", "Pack of 6").
+ValueType = Literal[
+    "text", "number", "boolean", "list", "object", "money", "quantity", "url", "date"
+]
+Origin = Literal["settings", "catalog", "default"]
 
 
 class FieldRole(StrEnum):
@@ -92,6 +96,18 @@ class CategoryProfile(BaseModel):
     )
 
 
+class SourceProfile(BaseModel):
+    """The schema learned from one source file (kept so that a partial re-ingest still knows
+    every file's fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    fields: list[FieldProfile] = Field(default_factory=list)
+    decimal: str | None = Field(None, description="Decimal separator of its price strings.")
+    lakh: bool = Field(False, description="Its price strings use Indian (lakh) grouping.")
+
+
 class CatalogProfile(BaseModel):
     """Everything Aisle learned about one catalog at ingest."""
 
@@ -101,6 +117,10 @@ class CatalogProfile(BaseModel):
     products: int = Field(0, ge=0)
     currency: str = Field("USD", description="ISO 4217 code of the catalog's prices.")
     locale: str = Field("en_US", description="Babel locale for reading and printing numbers.")
+    currency_source: Origin = Field(
+        "default", description="Where the currency came from: settings, the catalog, default."
+    )
+    locale_source: Origin = "default"
     rating_scale: float | None = Field(None, description="Top of the rating scale, e.g. 5.")
     fields: list[FieldProfile] = Field(default_factory=list)
     attributes: list[AttributeProfile] = Field(default_factory=list)
@@ -111,6 +131,7 @@ class CatalogProfile(BaseModel):
         description="Unit words that follow numbers in this catalog ('ml', 'seater', 'pack'): "
         "a number carrying one is never a price.",
     )
+    sources: list[SourceProfile] = Field(default_factory=list)
 
     def attribute(self, key: str) -> AttributeProfile | None:
         return next((item for item in self.attributes if item.key == key), None)

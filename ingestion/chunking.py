@@ -14,12 +14,14 @@ from functools import lru_cache
 from typing import Any
 
 from catalog.models import Chunk, ChunkKind, MetadataValue, Product, facet_key
+from catalog.profile import FieldRole
 from ingestion.loaders.base import LoadedProduct
 
 CHUNK_CHARS = 700  # MiniLM reads 256 word pieces (~1000 characters); the title prefix fits too
 CHUNK_OVERLAP = 80
 CORE_DESCRIPTION_CHARS = 600  # longer descriptions get their own chunks
-# Short policies that answer the most common questions; they go in the core chunk.
+# Short policies that answer the most common questions go in the core chunk: fields the
+# schema found policy-like, or (a product rebuilt from the store, no schema) these words.
 _KEY_FACTS = ("warranty", "return", "shipping", "guarantee")
 # Attributes never embedded: volatile (price, stock, rating), or noise (images, timestamps).
 _NOT_EMBEDDED = (
@@ -42,11 +44,14 @@ def chunk_product(item: LoadedProduct) -> list[Chunk]:
     product = item.product
     base = base_metadata(product)
     hidden = item.text_exclude
-    texts: list[tuple[ChunkKind, str, str]] = [(ChunkKind.CORE, core_text(product, hidden), "")]
+    roles = _roles(item)
+    texts: list[tuple[ChunkKind, str, str]] = [
+        (ChunkKind.CORE, core_text(product, hidden, roles), "")
+    ]
     description = product.description.strip()
     if len(description) > CORE_DESCRIPTION_CHARS:
         texts += [(ChunkKind.DESCRIPTION, part, "") for part in _split(description)]
-    specs = specs_text(product, hidden)
+    specs = specs_text(product, hidden, roles)
     if specs:
         texts += [(ChunkKind.SPECS, part, "") for part in _split(specs)]
     reviews = _reviews_text(product.attributes.get("reviews"))
@@ -98,6 +103,9 @@ def base_metadata(product: Product) -> dict[str, MetadataValue]:
     if product.category:
         meta["category"] = product.category
         meta["category_key"] = facet_key(product.category)
+    if product.category_path:  # a category filter matches any level (catalog.models)
+        meta["category_path"] = list(product.category_path)
+        meta["category_keys"] = list(dict.fromkeys(map(facet_key, product.category_path)))
     in_stock = product.in_stock
     if in_stock is not None:
         meta["in_stock"] = in_stock
@@ -116,12 +124,18 @@ def product_record(product: Product) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
-def core_text(product: Product, hidden: frozenset[str] = frozenset()) -> str:
+def core_text(
+    product: Product,
+    hidden: frozenset[str] = frozenset(),
+    roles: dict[str, FieldRole] | None = None,
+) -> str:
     """What the product is: title, brand, category, tags, description and key policies."""
     lines = [product.title]
     if product.brand:
         lines.append(f"Brand: {product.brand}")
-    if product.category:
+    if len(product.category_path) > 1:
+        lines.append(f"Category: {' > '.join(product.category_path)}")
+    elif product.category:
         lines.append(f"Category: {product.category}")
     tags = product.attributes.get("tags")
     if tags and "tags" not in hidden:
@@ -134,19 +148,25 @@ def core_text(product: Product, hidden: frozenset[str] = frozenset()) -> str:
     facts = [
         f"{label(key)}: {readable(value)}"
         for key, value in product.attributes.items()
-        if _is_key_fact(key) and _embeddable(key, value, hidden)
+        if _is_key_fact(key, roles) and _embeddable(key, value, hidden, roles)
     ]
     if facts:
         lines.append(". ".join(facts) + ".")
     return "\n".join(lines)
 
 
-def specs_text(product: Product, hidden: frozenset[str] = frozenset()) -> str:
+def specs_text(
+    product: Product,
+    hidden: frozenset[str] = frozenset(),
+    roles: dict[str, FieldRole] | None = None,
+) -> str:
     """Every other stable attribute, as ``Label: value`` lines (nested values made readable)."""
     lines = [
         f"{label(key)}: {readable(value)}"
         for key, value in product.attributes.items()
-        if key not in _SPECIAL and not _is_key_fact(key) and _embeddable(key, value, hidden)
+        if key not in _SPECIAL
+        and not _is_key_fact(key, roles)
+        and _embeddable(key, value, hidden, roles)
     ]
     return "\n".join(line for line in lines if not line.endswith(": "))
 
@@ -200,14 +220,26 @@ def _snippets_text(snippets: Any) -> str:
     return "\n".join(lines)
 
 
-def _is_key_fact(key: str) -> bool:
+def _roles(item: LoadedProduct) -> dict[str, FieldRole] | None:
+    if item.schema is None:
+        return None
+    return {name: field.role for name, field in item.schema.fields.items()}
+
+
+def _is_key_fact(key: str, roles: dict[str, FieldRole] | None) -> bool:
+    if roles is not None and key in roles:
+        return roles[key] is FieldRole.POLICY
     lowered = key.lower()
     return any(word in lowered for word in _KEY_FACTS)
 
 
-def _embeddable(key: str, value: Any, hidden: frozenset[str]) -> bool:
+def _embeddable(
+    key: str, value: Any, hidden: frozenset[str], roles: dict[str, FieldRole] | None = None
+) -> bool:
     lowered = key.lower()
     if key in hidden or lowered in _NOT_EMBEDDED_EXACT:
+        return False
+    if roles is not None and roles.get(key) is FieldRole.MEDIA:
         return False
     if any(word in lowered for word in _NOT_EMBEDDED):
         return False

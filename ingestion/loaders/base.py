@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from catalog.models import Product
+
+if TYPE_CHECKING:
+    from ingestion.fields import RowSchema
 
 
 class LoaderError(ValueError):
@@ -44,6 +48,8 @@ class LoadedProduct:
     documents: list[DocumentText] = field(default_factory=list)
     # Attribute names kept in the record but never embedded (volatile or noise).
     text_exclude: frozenset[str] = frozenset()
+    # What each source field of the product's file is for (None: rebuilt from the store).
+    schema: RowSchema | None = None
 
 
 @dataclass

@@ -28,11 +28,18 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r
 _HEADING = "\x00"  # marks heading paragraphs between partitioning and the title fallback
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _ID_KEYS = ("product_id", "productId", "id", "sku", "asin")
-# HTML meta tags read as product fields (others, like viewport, are page plumbing).
-_META_FIELDS = frozenset(
-    {*_ID_KEYS, "title", "description", "price", "brand", "category", "stock", "availability"}
-    | {"rating"}
+_PRODUCT_FIELDS = (
+    "title",
+    "description",
+    "price",
+    "brand",
+    "category",
+    "stock",
+    "availability",
+    "rating",
 )
+# HTML meta tags read as product fields (others, like viewport, are page plumbing).
+_META_FIELDS = frozenset({*_ID_KEYS, *_PRODUCT_FIELDS})
 
 
 def load_document(path: Path) -> LoadResult:
@@ -68,7 +75,7 @@ def load_document(path: Path) -> LoadResult:
     row.setdefault("title", _first_heading(text) or _humanise(path.stem))
     text = text.replace(_HEADING, "")
     try:
-        product = row_to_product(row, FieldMapping(), source=source)
+        product = row_to_product(row, _front_matter_mapping(row), source=source)
     except RowError as exc:
         result.errors.append(LoadError(source, 1, str(exc)))
         result.complete = False
@@ -81,6 +88,14 @@ def load_document(path: Path) -> LoadResult:
 
 class _DocumentError(ValueError):
     pass
+
+
+def _front_matter_mapping(row: dict[str, Any]) -> FieldMapping:
+    """Front matter and meta tags use Aisle's own field names (documented above): they name
+    the product fields outright, nothing is inferred from a single document."""
+    named = {key: key for key in _PRODUCT_FIELDS if key in row}
+    identifier = next((key for key in _ID_KEYS if key in row), None)
+    return FieldMapping(id=identifier, **named)
 
 
 def _split_front_matter(raw: str) -> tuple[dict[str, Any], str]:

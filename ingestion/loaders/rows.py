@@ -1,8 +1,12 @@
 """Product rows from JSON arrays, JSON Lines and CSV, normalised into :class:`Product`.
 
-The demo catalog (DummyJSON: ``id``, ``title``, ``price``...) and ePQA (``asin``, ``title``,
-``snippets``) load as they are: each product field is looked up under the usual names. Other
-schemas name their columns in a :class:`FieldMapping`, a JSON file such as::
+Each file's schema is learned from its own rows (``ingestion/fields.py``): which field is the
+id, the title, the price, the brand, the category (a name, a list broad to narrow, a path such
+as "Home > Kitchen", or main and sub category columns), the stock, the availability and the
+rating. So the demo catalog (DummyJSON), ePQA (``asin``, ``title``, ``snippets``), Best Buy
+(``name``, ``categories`` lists, no id) and shop exports with columns such as "Product Name",
+"MRP" ("₹1,299.00") or "Quantity" ("1 kg", a measure, never stock) load as they are. A
+:class:`FieldMapping` file still names fields outright::
 
     {"id": "sku", "title": "name", "price": "pricing.amount", "brand": "maker",
      "category": "department", "stock": "qty", "availability": "status",
@@ -10,41 +14,56 @@ schemas name their columns in a :class:`FieldMapping`, a JSON file such as::
      "text_exclude": ["internal_notes"]}
 
 Dotted names reach into nested objects. ``extra`` lists the other fields to keep (default:
-all of them); ``text_exclude`` lists fields kept in the record but never embedded.
-Every other field is kept verbatim in ``Product.attributes``.
+all of them); ``text_exclude`` lists fields kept in the record but never embedded. Every other
+field is kept verbatim in ``Product.attributes``. Rows without an id get a stable derived one
+(``ingestion/loaders/identity.py``).
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from catalog.models import Product
+from catalog.money import is_currency, parse_price
+from catalog.profile import FieldRole
+from ingestion.fields import FieldNamer, RowSchema, infer_schema
+from ingestion.loaders import cells
 from ingestion.loaders.base import LoadedProduct, LoaderError, LoadError, LoadResult
+from ingestion.loaders.formats import RowError, csv_rows, json_rows, jsonl_rows
+from ingestion.loaders.identity import IDENTITY_ROLES, Draft, assign_ids
 
 ROW_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv"})
 
-# Where each product field is looked for when the mapping does not name it (first match wins).
-_DEFAULT_NAMES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "product_id", "productId", "asin", "sku", "uniq_id"),
-    "title": ("title", "name", "product_name", "productName", "product_title"),
-    "description": ("description", "desc", "product_description", "summary"),
-    "price": ("price", "sale_price", "list_price", "final_price"),
-    "brand": ("brand", "manufacturer", "brand_name", "vendor"),
-    "category": ("category", "product_category", "main_category", "department"),
-    "stock": ("stock", "quantity", "inventory", "stock_quantity"),
-    "availability": ("availabilityStatus", "availability", "in_stock", "availability_status"),
-    "rating": ("rating", "average_rating", "stars", "rating_average"),
+# Mapping fields and the roles they name.
+_MAPPED_ROLES = {
+    "id": FieldRole.IDENTIFIER,
+    "title": FieldRole.TITLE,
+    "description": FieldRole.DESCRIPTION,
+    "price": FieldRole.PRICE,
+    "brand": FieldRole.BRAND,
+    "category": FieldRole.CATEGORY,
+    "stock": FieldRole.STOCK,
+    "availability": FieldRole.AVAILABILITY,
+    "rating": FieldRole.RATING,
 }
-# Fields that become Product fields; the availability field also stays in the attributes
-# (the contract keeps e.g. ``availabilityStatus`` in the record verbatim).
-_CONSUMED = ("id", "title", "description", "price", "brand", "category", "stock", "rating")
+# Roles whose field becomes a Product field. The availability field also stays in the
+# attributes (the record keeps e.g. ``availabilityStatus`` verbatim).
+_CONSUMED = frozenset(
+    {
+        FieldRole.IDENTIFIER,
+        FieldRole.TITLE,
+        FieldRole.DESCRIPTION,
+        FieldRole.PRICE,
+        FieldRole.CURRENCY,
+        FieldRole.BRAND,
+        FieldRole.CATEGORY,
+        FieldRole.STOCK,
+        FieldRole.RATING,
+    }
+)
 
 
 class FieldMapping(BaseModel):
@@ -52,7 +71,7 @@ class FieldMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = Field(default=None, description="Product id field (required in every row).")
+    id: str | None = Field(default=None, description="Product id field.")
     title: str | None = Field(default=None, description="Title field (required in every row).")
     description: str | None = None
     price: str | None = None
@@ -83,12 +102,13 @@ class FieldMapping(BaseModel):
             )
             raise LoaderError(f"invalid mapping {path}: {problems}") from None
 
+    def roles(self) -> dict[FieldRole, str]:
+        return {role: name for key, role in _MAPPED_ROLES.items() if (name := getattr(self, key))}
 
-class RowError(ValueError):
-    """One row cannot become a product; the message says why."""
 
-
-def load_rows(path: Path, mapping: FieldMapping | None = None) -> LoadResult:
+def load_rows(
+    path: Path, mapping: FieldMapping | None = None, namer: FieldNamer | None = None
+) -> LoadResult:
     """Read every row of a JSON, JSONL or CSV file; bad rows become errors, the rest products."""
     mapping = mapping or FieldMapping()
     source = str(path)
@@ -98,245 +118,161 @@ def load_rows(path: Path, mapping: FieldMapping | None = None) -> LoadResult:
     except (OSError, UnicodeDecodeError) as exc:
         raise LoaderError(f"cannot read {path}: {_reason(exc)}") from None
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _csv_rows(text)
-    elif suffix in {".jsonl", ".ndjson"}:
-        rows = _jsonl_rows(text)
-    else:
-        rows = _json_rows(text)
-    exclude = frozenset(mapping.text_exclude)
+    reader = (
+        csv_rows
+        if suffix == ".csv"
+        else jsonl_rows
+        if suffix in {".jsonl", ".ndjson"}
+        else json_rows
+    )
+    rows = list(reader(text))
+    objects = [row for _, row in rows if isinstance(row, dict)]
+    schema = infer_schema(objects, namer, fixed=mapping.roles())
+    reading = _RowReader(schema, mapping, source, objects)
+    drafts: list[Draft] = []
     for line, row in rows:
-        if isinstance(row, RowError):
-            result.errors.append(LoadError(source, line, str(row)))
-            continue
         try:
-            product = row_to_product(row, mapping, source=source)
+            if isinstance(row, RowError):
+                raise row
+            drafts.append(reading.draft(row, line))
         except RowError as exc:
             result.errors.append(LoadError(source, line, str(exc)))
+    for duplicate in assign_ids(drafts):
+        result.errors.append(
+            LoadError(
+                source,
+                duplicate.line,
+                f"duplicate of the row at line {duplicate.first_line}: same title, brand and "
+                "details and no id (give the rows an id column to keep both)",
+            )
+        )
+    exclude = frozenset(mapping.text_exclude)
+    for draft in drafts:
+        if not draft.fields.get("product_id"):
             continue
-        result.products.append(LoadedProduct(product=product, line=line, text_exclude=exclude))
+        product = reading.product(draft.fields, draft.line, result)
+        if product is not None:
+            result.products.append(
+                LoadedProduct(product, line=draft.line, text_exclude=exclude, schema=schema)
+            )
+    result.errors.sort(key=lambda error: error.line or 0)
     if result.errors:
         result.complete = False  # a bad row may hide a product: delete nothing for this file
     return result
 
 
-def row_to_product(row: Any, mapping: FieldMapping, *, source: str = "") -> Product:
-    """Normalise one source row; raise :class:`RowError` naming what is wrong."""
+def row_to_product(
+    row: Any, mapping: FieldMapping, *, source: str = "", schema: RowSchema | None = None
+) -> Product:
+    """Normalise one row on its own (its schema inferred from it unless given); raise
+    :class:`RowError` naming what is wrong."""
     if not isinstance(row, dict):
         raise RowError(f"expected an object, got {type(row).__name__}")
-    names = {field: _field_name(row, field, mapping) for field in _DEFAULT_NAMES}
-
-    def value(field: str) -> Any:
-        name = names[field]
-        return None if name is None else _lookup(row, name)
-
-    product_id = _text(value("id"))
-    if not product_id:
-        raise RowError(f"missing product id (field {names['id'] or _expected('id', mapping)!r})")
-    title = _text(value("title"))
-    if not title:
-        raise RowError(
-            f"product {product_id}: missing title "
-            f"(field {names['title'] or _expected('title', mapping)!r})"
-        )
-    consumed = {name for field in _CONSUMED if (name := names[field]) and "." not in name}
-    keep = mapping.extra
-    attributes = {
-        key: raw
-        for key, raw in row.items()
-        if key not in consumed and (keep is None or key in keep) and raw not in (None, "")
-    }
-    try:
-        return Product(
-            product_id=product_id,
-            title=title,
-            description=_text(value("description")) or "",
-            price=_number(value("price"), "price", minimum=0.0),
-            brand=_text(value("brand")),
-            category=_text(value("category")),
-            stock=_integer(value("stock"), "stock"),
-            availability=_availability(value("availability")),
-            rating=_number(value("rating"), "rating", minimum=0.0),
-            attributes=attributes,
-            source=source,
-        )
-    except RowError as exc:
-        raise RowError(f"product {product_id}: {exc}") from None
-    except ValidationError as exc:  # pragma: no cover - guarded above, kept for safety
-        raise RowError(f"product {product_id}: {exc.errors()[0]['msg']}") from None
+    schema = schema or infer_schema([row], fixed=mapping.roles())
+    reading = _RowReader(schema, mapping, source, [row])
+    draft = reading.draft(row, None)
+    assign_ids([draft])
+    failures = LoadResult(source=source)
+    product = reading.product(draft.fields, None, failures)
+    if product is None:
+        raise RowError(failures.errors[0].reason)
+    return product
 
 
-# -- file formats ------------------------------------------------------------------------------
-def _json_rows(text: str) -> Iterator[tuple[int | None, Any]]:
-    """Elements of a JSON array (or of the first array in ``{"products": [...]}``) with the line
-    each starts on. A syntax error stops the file there, after the rows before it."""
-    decoder = json.JSONDecoder()
-    position = _skip_space(text, 0)
-    if text.startswith("{", position):
+class _RowReader:
+    """Turns rows of one schema into Product fields."""
+
+    def __init__(
+        self, schema: RowSchema, mapping: FieldMapping, source: str, rows: list[dict[str, Any]]
+    ) -> None:
+        self.schema = schema
+        self.mapping = mapping
+        self.source = source
+        self.decimal = schema.price_decimal
+        self.consumed = {
+            name for role, name in schema.roles.items() if role in _CONSUMED and "." not in name
+        } | set(schema.categories)
+        self.identity_fields = [
+            name for name, item in schema.fields.items() if item.role in IDENTITY_ROLES
+        ]
+
+    def value(self, row: dict[str, Any], role: FieldRole) -> Any:
+        name = self.schema.field_for(role)
+        return None if name is None else cells.lookup(row, name)
+
+    def draft(self, row: Any, line: int | None) -> Draft:
+        if not isinstance(row, dict):
+            raise RowError(f"expected an object, got {type(row).__name__}")
+        title = cells.text(self.value(row, FieldRole.TITLE))
+        product_id = cells.text(self.value(row, FieldRole.IDENTIFIER))
+        if not title:
+            named = self.schema.field_for(FieldRole.TITLE) or "no title-like field"
+            who = f"product {product_id}: " if product_id else ""
+            raise RowError(f"{who}missing title (field {named!r})")
+        keep = self.mapping.extra
+        attributes = {
+            key: raw
+            for key, raw in row.items()
+            if key not in self.consumed and (keep is None or key in keep) and raw not in (None, "")
+        }
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield exc.lineno, RowError(f"invalid JSON in file: {exc.msg}")
-            return
-        items = _array_in(document)
-        if items is None:
-            yield 1, RowError("file holds a JSON object without a list of products")
-            return
-        # Lines inside a wrapped array are not tracked; errors name the product instead.
-        for item in items:
-            yield None, item
-        return
-    if not text.startswith("[", position):
-        yield _line_at(text, position), RowError("file is not a JSON array of products")
-        return
-    position = _skip_space(text, position + 1)
-    if text.startswith("]", position):
-        return
-    while True:
-        line = _line_at(text, position)
+            price, currency = self._price(self.value(row, FieldRole.PRICE))
+            fields = {
+                "product_id": product_id,
+                "title": title,
+                "description": cells.text(self.value(row, FieldRole.DESCRIPTION)) or "",
+                "price": price,
+                "currency": self._currency(row) or currency,
+                "brand": cells.text(self.value(row, FieldRole.BRAND)),
+                "category_path": self._path(row),
+                "stock": cells.integer(self.value(row, FieldRole.STOCK), "stock"),
+                "availability": cells.availability(self.value(row, FieldRole.AVAILABILITY)),
+                "rating": cells.number(self.value(row, FieldRole.RATING), "rating", minimum=0.0),
+                "attributes": attributes,
+                "source": self.source,
+            }
+        except RowError as exc:
+            raise RowError(f"product {product_id or title}: {exc}") from None
+        identity = {name: row.get(name) for name in self.identity_fields if row.get(name)}
+        return Draft(line=line, fields=fields, identity=identity)
+
+    def product(
+        self, fields: dict[str, Any], line: int | None, result: LoadResult
+    ) -> Product | None:
         try:
-            item, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as exc:
-            yield exc.lineno, RowError(f"invalid JSON in file: {exc.msg}")
-            return
-        yield line, item
-        position = _skip_space(text, position)
-        if text.startswith(",", position):
-            position = _skip_space(text, position + 1)
-        elif text.startswith("]", position):
-            return
-        else:
-            yield _line_at(text, position), RowError("invalid JSON in file: expected ',' or ']'")
-            return
-
-
-def _jsonl_rows(text: str) -> Iterator[tuple[int | None, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, RowError(f"invalid JSON: {exc.msg} (column {exc.colno})")
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int | None, Any]]:
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    start = 2  # line 1 is the header
-    try:
-        for record in reader:
-            row: dict[str, Any] = {}
-            for key, cell in record.items():
-                if key is None:  # more cells than header columns
-                    continue
-                row[key.strip()] = _csv_cell(cell)
-            extra = record.get(None)
-            if extra:
-                yield start, RowError(f"{len(extra)} more cells than header columns")
-            else:
-                yield start, row
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        yield reader.line_num, RowError(f"invalid CSV in file: {exc}")
-
-
-def _csv_cell(cell: str | None) -> Any:
-    """Empty cells are missing; cells holding JSON objects or lists are parsed (nested data)."""
-    if cell is None:
-        return None
-    cell = cell.strip()
-    if not cell:
-        return None
-    if cell[0] in "[{":
-        try:
-            return json.loads(cell)
-        except json.JSONDecodeError:
-            return cell
-    return cell
-
-
-# -- field values ------------------------------------------------------------------------------
-def _field_name(row: dict[str, Any], field: str, mapping: FieldMapping) -> str | None:
-    named = getattr(mapping, field)
-    if named:
-        return str(named)
-    return next((name for name in _DEFAULT_NAMES[field] if name in row), None)
-
-
-def _expected(field: str, mapping: FieldMapping) -> str:
-    return getattr(mapping, field) or " or ".join(_DEFAULT_NAMES[field][:3])
-
-
-def _lookup(row: dict[str, Any], name: str) -> Any:
-    if name in row:
-        return row[name]
-    current: Any = row
-    for part in name.split("."):
-        if not isinstance(current, dict) or part not in current:
+            return Product(**fields)
+        except ValidationError as exc:
+            reason = f"product {fields.get('product_id')}: {exc.errors()[0]['msg']}"
+            result.errors.append(LoadError(self.source, line, reason))
             return None
-        current = current[part]
-    return current
 
+    def _price(self, value: Any) -> tuple[float | None, str | None]:
+        if value is None or value == "" or isinstance(value, int | float | bool):
+            return cells.number(value, "price", minimum=0.0), None
+        text = str(value).strip()
+        try:
+            plain: float | None = float(text)
+        except ValueError:
+            plain = None
+        if plain is not None:  # a plain number keeps its messages ("negative", "not finite")
+            return cells.number(plain, "price", minimum=0.0, shown=value), None
+        try:
+            parsed = parse_price(text, decimal_separator=self.decimal)
+        except ValueError:
+            raise RowError(f"price {value!r} is not a number") from None
+        return (parsed.amount, parsed.currency) if parsed else (None, None)
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    return text or None
+    def _currency(self, row: dict[str, Any]) -> str | None:
+        code = cells.text(self.value(row, FieldRole.CURRENCY))
+        return code.upper() if code and is_currency(code) else None
 
-
-def _number(value: Any, field: str, *, minimum: float) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise RowError(f"{field} {value!r} is not a number")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise RowError(f"{field} {value!r} is not a number") from None
-    if math.isnan(number) or math.isinf(number):
-        raise RowError(f"{field} {value!r} is not a finite number")
-    if number < minimum:
-        raise RowError(f"{field} {value!r} is negative")
-    return number
-
-
-def _integer(value: Any, field: str) -> int | None:
-    number = _number(value, field, minimum=-math.inf)
-    if number is None:
-        return None
-    if not number.is_integer():
-        raise RowError(f"{field} {value!r} is not a whole number")
-    return int(number)
-
-
-def _availability(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "In Stock" if value else "Out of Stock"
-    if isinstance(value, str) and value.strip().lower() in {"true", "false", "yes", "no"}:
-        return "In Stock" if value.strip().lower() in {"true", "yes"} else "Out of Stock"
-    return _text(value)
-
-
-def _array_in(document: Any) -> list[Any] | None:
-    if isinstance(document, dict):
-        for key in ("products", "items", "data", "rows"):
-            if isinstance(document.get(key), list):
-                return list(document[key])
-        lists = [value for value in document.values() if isinstance(value, list)]
-        if len(lists) == 1:
-            return list(lists[0])
-    return None
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
-
-
-def _line_at(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
+    def _path(self, row: dict[str, Any]) -> list[str]:
+        path: list[str] = []
+        for name in self.schema.categories:
+            known = self.schema.fields.get(name)
+            separator = known.stats.separator if known else None
+            path.extend(cells.category_levels(cells.lookup(row, name), separator))
+        return [level for i, level in enumerate(path) if level not in path[:i]]
 
 
 def _reason(exc: BaseException) -> str:

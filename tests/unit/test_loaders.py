@@ -1,13 +1,17 @@
-"""Loaders: the demo catalog and ePQA load as they are; other schemas via a field mapping;
-bad rows are reported with file and line while the good rows still load."""
+"""Loaders: catalogs load as they come (the demo catalog, ePQA, rows without ids, categories as
+lists or paths, prices as strings in any currency, measures that are not stock); a field
+mapping still names fields outright; bad rows are reported with file and line while the good
+rows still load."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from catalog.profile import FieldRole
 from ingestion.loaders import FieldMapping, LoaderError, discover, load_path
 from tests.conftest import DEMO_CATALOG, EPQA_DIR
 
@@ -45,46 +49,50 @@ def test_bad_jsonl_rows_are_reported_and_good_rows_kept(tmp_path: Path) -> None:
     path.write_text(
         "\n".join(
             [
-                '{"id": "a", "title": "Alpha", "price": 3}',
+                '{"id": "a", "title": "Alpha", "price": 3, "rating": 4.5}',
                 "{broken json",
                 '{"title": "No id"}',
                 '{"id": "b"}',
                 '{"id": "c", "title": "Gamma", "price": "cheap"}',
                 "",
-                '{"id": "d", "title": "Delta", "price": "4.50", "stock": "0"}',
+                '{"id": "d", "title": "Delta", "price": "4.50", "stock": "0", "rating": 3}',
                 '{"id": "e", "title": "Eps", "rating": -1}',
             ]
         )
     )
     result = load_path(path)
-    assert [item.product.product_id for item in result.products] == ["a", "d"]
+    ids = [item.product.product_id for item in result.products]
+    # A row without an id gets a stable one derived from its title (identity.py).
+    assert ids[0] == "a" and ids[2] == "d" and re.fullmatch(r"p[0-9a-f]{12}", ids[1])
     assert [(error.line, error.file) for error in result.errors] == [
         (2, str(path)),
-        (3, str(path)),
         (4, str(path)),
         (5, str(path)),
         (8, str(path)),
     ]
     reasons = [error.reason for error in result.errors]
     assert "invalid JSON" in reasons[0]
-    assert "missing product id" in reasons[1]
-    assert "missing title" in reasons[2]
-    assert "price 'cheap' is not a number" in reasons[3]
-    assert "rating" in reasons[4] and "negative" in reasons[4]
-    assert str(result.errors[3]).startswith(f"{path}:5: product c:")
-    delta = result.products[1].product
+    assert "missing title" in reasons[1]
+    assert "price 'cheap' is not a number" in reasons[2]
+    assert "rating" in reasons[3] and "negative" in reasons[3]
+    assert str(result.errors[2]).startswith(f"{path}:5: product c:")
+    delta = result.products[2].product
     assert delta.price == 4.5 and delta.stock == 0 and delta.in_stock is False
     assert not result.complete  # a file with bad rows never deletes products
 
 
 def test_json_array_reports_the_line_of_the_bad_object(tmp_path: Path) -> None:
-    rows = [{"id": 1, "title": "One"}, {"id": 2, "title": "Two", "price": "n/a"}]
+    rows = [
+        {"id": 1, "title": "One", "price": 5},
+        {"id": 2, "title": "Two", "price": "n/a"},
+        {"id": 3, "title": "Three", "price": 7.5},
+    ]
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(rows, indent=2))
     result = load_path(path)
-    assert [item.product.product_id for item in result.products] == ["1"]
+    assert [item.product.product_id for item in result.products] == ["1", "3"]
     (error,) = result.errors
-    assert error.line == 6 and "price 'n/a' is not a number" in error.reason
+    assert error.line == 7 and "price 'n/a' is not a number" in error.reason
 
 
 def test_json_syntax_error_keeps_earlier_rows(tmp_path: Path) -> None:
@@ -256,3 +264,120 @@ def test_bad_front_matter_is_a_reported_error(tmp_path: Path) -> None:
     assert result.products == []
     (error,) = result.errors
     assert error.file == str(path) and "price 'free' is not a number" in error.reason
+
+
+# -- catalogs as they come (issue 9) ------------------------------------------------------------
+def _jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    return path
+
+
+def test_quantity_with_units_is_an_attribute_not_stock(tmp_path: Path) -> None:
+    rows = [
+        {"sku": "A1", "name": "Basmati Rice", "price": 120, "quantity": "1 kg"},
+        {"sku": "A2", "name": "Sunflower Oil", "price": 180, "quantity": "1 l"},
+        {"sku": "A3", "name": "Green Tea", "price": 240, "quantity": "Pack of 25"},
+        {"sku": "A4", "name": "Sea Salt", "price": 40, "quantity": "500 g"},
+    ]
+    result = load_path(_jsonl(tmp_path / "grocery.jsonl", rows))
+    assert result.errors == []
+    rice = result.products[0]
+    assert rice.product.stock is None and rice.product.in_stock is None
+    assert rice.product.attributes["quantity"] == "1 kg"
+    assert rice.schema is not None and rice.schema.role_of("quantity") is FieldRole.QUANTITY
+    counted = [{"sku": f"B{i}", "name": f"Mug {i}", "quantity": i} for i in range(4)]
+    (mug, *_) = load_path(_jsonl(tmp_path / "mugs.jsonl", counted)).products
+    assert mug.product.stock == 0 and mug.product.in_stock is False  # integers are stock
+
+
+def test_prices_as_strings_with_currency_signs_and_locale_separators(tmp_path: Path) -> None:
+    rows = [
+        {"id": 1, "title": "Kettle", "price": "1.299,00 €"},
+        {"id": 2, "title": "Toaster", "price": "89,90 €"},
+        {"id": 3, "title": "Blender", "price": "1.049,50 €"},
+    ]
+    products = [item.product for item in load_path(_jsonl(tmp_path / "de.jsonl", rows)).products]
+    assert [(p.price, p.currency) for p in products] == [
+        (1299.0, "EUR"),
+        (89.9, "EUR"),
+        (1049.5, "EUR"),
+    ]
+    indian = [
+        {"id": 1, "title": "Sofa", "mrp": "₹1,50,000"},
+        {"id": 2, "title": "Lamp", "mrp": "Rs. 300"},
+        {"id": 3, "title": "Rug", "mrp": "INR 2,499.00"},
+    ]
+    loaded = load_path(_jsonl(tmp_path / "in.jsonl", indian)).products
+    assert [(item.product.price, item.product.currency) for item in loaded] == [
+        (150000.0, "INR"),
+        (300.0, "INR"),
+        (2499.0, "INR"),
+    ]
+
+
+def test_categories_as_lists_paths_or_main_and_sub_columns(tmp_path: Path) -> None:
+    listed = [
+        {"id": 1, "title": "Case", "categories": ["Phones", "Accessories", "Cases"]},
+        {"id": 2, "title": "Cable", "categories": ["Phones", "Accessories"]},
+    ]
+    (case, cable) = load_path(_jsonl(tmp_path / "list.jsonl", listed)).products
+    assert case.product.category_path == ["Phones", "Accessories", "Cases"]
+    assert (case.product.category, cable.product.category) == ("Cases", "Accessories")
+    pathed = [
+        {"id": 1, "title": "Knife", "category": "Home/Kitchen/Knives"},
+        {"id": 2, "title": "Fork", "category": "Home/Kitchen/Cutlery"},
+        {"id": 3, "title": "Chair", "category": "Home/Furniture"},
+    ]
+    knife = load_path(_jsonl(tmp_path / "path.jsonl", pathed)).products[0].product
+    assert knife.category_path == ["Home", "Kitchen", "Knives"]
+    columns = tmp_path / "bigbasket.csv"
+    columns.write_text(
+        "product,category,sub_category,brand,sale_price\n"
+        "Almonds,Foodgrains,Dry Fruits,Happilo,450\n"
+        "Cashews,Foodgrains,Dry Fruits,Happilo,520\n"
+        "Rice,Foodgrains,Rice & Rice Products,India Gate,310\n"
+        "Shampoo,Beauty & Hygiene,Hair Care,Dove,199\n"
+    )
+    almonds = load_path(columns).products[0].product
+    assert almonds.title == "Almonds" and almonds.price == 450.0
+    assert almonds.category_path == ["Foodgrains", "Dry Fruits"]
+    assert "sub_category" not in almonds.attributes
+
+
+def test_two_price_columns_the_shopper_pays_the_lower(tmp_path: Path) -> None:
+    rows = [
+        {"id": i, "title": f"Item {i}", "market_price": high, "sale_price": low}
+        for i, (high, low) in enumerate([(500, 450), (300, 300), (120, 99), (80, 64)])
+    ]
+    products = load_path(_jsonl(tmp_path / "two.jsonl", rows)).products
+    assert [item.product.price for item in products] == [450.0, 300.0, 99.0, 64.0]
+    assert products[0].product.attributes["market_price"] == 500
+
+
+def test_rows_without_ids_collisions_and_duplicates(tmp_path: Path) -> None:
+    rows = [
+        {"name": "Wall Charger - Black", "brand": "Volt", "price": 20, "image": "a.jpg"},
+        {"name": "Wall Charger - Black", "brand": "Volt", "price": 25, "image": "b.jpg"},
+        {"name": "Car Mount", "brand": "Volt", "price": 15, "image": "c.jpg"},
+        {"name": "Wall Charger - Black", "brand": "Volt", "price": 22, "image": "a.jpg"},
+    ]
+    path = _jsonl(tmp_path / "noid.jsonl", rows)
+    result = load_path(path)
+    ids = [item.product.product_id for item in result.products]
+    assert len(ids) == len(set(ids)) == 3  # two different chargers, one mount
+    (duplicate,) = result.errors
+    assert duplicate.line == 4 and "duplicate of the row at line 1" in duplicate.reason
+    assert not result.complete
+    # Same rows, same ids, whatever the order or the file name; a price change keeps the id.
+    moved = _jsonl(tmp_path / "other.jsonl", [dict(rows[2], price=99), rows[1], rows[0]])
+    assert sorted(item.product.product_id for item in load_path(moved).products) == sorted(ids)
+
+
+def test_wrapped_products_report_lines(tmp_path: Path) -> None:
+    path = tmp_path / "api.json"
+    wrapped = {"total": 3, "products": [{"id": 1, "title": "A", "price": 1}, {"id": 2}, {}]}
+    path.write_text(json.dumps(wrapped, indent=2))
+    result = load_path(path)
+    assert [item.product.product_id for item in result.products] == ["1"]
+    assert [error.line for error in result.errors] == [9, 12]
+    assert all("missing title" in error.reason for error in result.errors)

@@ -1,0 +1,290 @@
+"""The catalog profile (``catalog/profile.py``), computed at the end of every ingest from what
+the store holds, so a partial re-ingest still describes the whole catalog.
+
+- fields: each source file's schema (roles, types, labels, units, learned by the loaders from
+  names and values), with coverage and examples measured over the stored products;
+- currency: the settings' override, else the most common currency the prices carried
+  ("₹", "Rs.", "INR", a currency column), else USD; locale: the override, else an English
+  locale of a country using that currency that writes numbers as the price strings did
+  (decimal separator, lakh grouping), else that currency's default;
+- rating scale: the highest rating, rounded up to 5, 10 or 100;
+- brands and category nodes with counts and loose terms, unit words (``vocabulary.py``);
+- askable attributes with display labels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from catalog.money import DEFAULT_CURRENCY, locale_for
+from catalog.profile import (
+    AttributeProfile,
+    CatalogProfile,
+    FieldProfile,
+    FieldRole,
+    SourceProfile,
+    ValueType,
+)
+from ingestion import vocabulary
+from ingestion.fields import RowSchema
+from ingestion.values import measure_unit
+
+if TYPE_CHECKING:
+    from aisle.settings import CatalogSettings
+    from catalog.store import ProductStore
+    from ingestion.loaders.base import LoadedProduct
+
+# Where a role's value lives in a stored product record.
+_PRODUCT_KEYS = {
+    FieldRole.IDENTIFIER: "product_id",
+    FieldRole.TITLE: "title",
+    FieldRole.DESCRIPTION: "description",
+    FieldRole.PRICE: "price",
+    FieldRole.CURRENCY: "currency",
+    FieldRole.BRAND: "brand",
+    FieldRole.CATEGORY: "category_path",
+    FieldRole.STOCK: "stock",
+    FieldRole.RATING: "rating",
+}
+# Product fields a shopper may ask about, with their labels.
+_PRODUCT_ATTRIBUTES: tuple[tuple[str, str, FieldRole, ValueType], ...] = (
+    ("price", "Price", FieldRole.PRICE, "money"),
+    ("brand", "Brand", FieldRole.BRAND, "text"),
+    ("category", "Category", FieldRole.CATEGORY, "text"),
+    ("rating", "Rating", FieldRole.RATING, "number"),
+    ("availability", "Availability", FieldRole.AVAILABILITY, "text"),
+    ("stock", "Stock", FieldRole.STOCK, "number"),
+)
+_ASKABLE = frozenset(
+    {
+        FieldRole.POLICY,
+        FieldRole.QUANTITY,
+        FieldRole.NUMBER,
+        FieldRole.TEXT,
+        FieldRole.FLAG,
+    }
+)
+_SCALES = (5.0, 10.0, 100.0)
+_UNIT_SAMPLE = 2000  # measure values read per field for their units
+
+
+def source_profile(source: str, schema: RowSchema) -> SourceProfile:
+    """One file's learned schema, as stored in the profile."""
+    fields = [
+        FieldProfile(
+            name=item.name,
+            role=item.role,
+            type=item.type,
+            label=item.label,
+            coverage=round(item.stats.coverage, 4),
+            unit=item.unit,
+            examples=item.stats.examples,
+        )
+        for item in schema.fields.values()
+    ]
+    return SourceProfile(
+        source=source, fields=fields, decimal=schema.price_decimal, lakh=schema.price_lakh
+    )
+
+
+def build_profile(
+    records: list[dict[str, Any]],
+    sources: list[SourceProfile],
+    *,
+    currency: str | None = None,
+    locale: str | None = None,
+) -> CatalogProfile:
+    """The profile of the catalog whose stored product records are ``records``."""
+    profile = CatalogProfile(products=len(records), sources=sources)
+    currencies = Counter(str(r["currency"]) for r in records if r.get("currency"))
+    if currency:
+        profile.currency, profile.currency_source = currency.upper(), "settings"
+    elif currencies:
+        profile.currency, profile.currency_source = currencies.most_common(1)[0][0], "catalog"
+    else:
+        profile.currency = DEFAULT_CURRENCY
+    if locale:
+        profile.locale, profile.locale_source = locale, "settings"
+    else:
+        decimals = Counter(s.decimal for s in sources if s.decimal)
+        learned = profile.currency_source != "default" or bool(decimals)
+        profile.locale = locale_for(
+            profile.currency,
+            decimal=decimals.most_common(1)[0][0] if decimals else None,
+            lakh=True if any(s.lakh for s in sources) else None,
+        )
+        profile.locale_source = "catalog" if learned else "default"
+    profile.rating_scale = rating_scale(r.get("rating") for r in records)
+    profile.fields = _fields(records, sources)
+    profile.attributes = _attributes(records, profile.fields)
+    brands = Counter(str(r["brand"]) for r in records if r.get("brand"))
+    profile.brands = dict(sorted(brands.items(), key=lambda item: (-item[1], item[0])))
+    profile.categories = vocabulary.categories(records, profile.brands)
+    quantity_units = _quantity_units(records, profile.fields)
+    learned_units = vocabulary.units(
+        _texts(records, profile.fields), profile.currency, profile.locale
+    )
+    profile.units = sorted({unit for unit in quantity_units if unit} | set(learned_units))
+    return profile
+
+
+def update_profile(
+    store: ProductStore,
+    loaded: Iterable[LoadedProduct],
+    *,
+    changed: bool,
+    catalog: CatalogSettings | None = None,
+) -> bool:
+    """Recompute and store the profile unless nothing changed (no product, no file schema, no
+    override); True when a new profile was written."""
+    currency = catalog.currency if catalog else None
+    locale = catalog.locale if catalog else None
+    previous = CatalogProfile.load(store.meta)
+    known = {source.source: source for source in previous.sources} if previous else {}
+    fresh: dict[str, SourceProfile] = {}
+    for item in loaded:
+        source = item.product.source
+        if item.schema is not None and source not in fresh:
+            fresh[source] = source_profile(source, item.schema)
+    schemas_changed = any(known.get(name) != schema for name, schema in fresh.items())
+    quiet = previous is not None and not changed and not schemas_changed
+    if quiet and previous is not None and _overrides_hold(previous, currency, locale):
+        return False
+    records = _records(store)
+    present = {str(record.get("source") or "") for record in records}
+    sources = [schema for name, schema in {**known, **fresh}.items() if name in present]
+    profile = build_profile(records, sources, currency=currency, locale=locale)
+    if previous is not None and previous.model_dump() == profile.model_dump():
+        return False
+    profile.save(store.meta)
+    return True
+
+
+def rating_scale(ratings: Iterable[Any]) -> float | None:
+    values = [float(r) for r in ratings if isinstance(r, int | float) and not isinstance(r, bool)]
+    values = [value for value in values if math.isfinite(value)]
+    if not values:
+        return None
+    highest = max(values)
+    return next(
+        (scale for scale in _SCALES if highest <= scale), 10 ** math.ceil(math.log10(highest))
+    )
+
+
+# -- internals ---------------------------------------------------------------------------------
+def _records(store: ProductStore) -> list[dict[str, Any]]:
+    found = []
+    for meta in store.core_metadatas():
+        raw = meta.get("record")
+        try:
+            record = json.loads(raw) if isinstance(raw, str) else None
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            found.append(record)
+    return found
+
+
+def _overrides_hold(profile: CatalogProfile, currency: str | None, locale: str | None) -> bool:
+    for wanted, value, origin in (
+        (currency, profile.currency, profile.currency_source),
+        (locale, profile.locale, profile.locale_source),
+    ):
+        if (wanted is None) != (origin != "settings") or (wanted and wanted != value):
+            return False
+    return True
+
+
+def _value(record: dict[str, Any], field: FieldProfile) -> Any:
+    key = _PRODUCT_KEYS.get(field.role)
+    if key is not None:
+        return record.get(key)
+    return (record.get("attributes") or {}).get(field.name)
+
+
+def _fields(records: list[dict[str, Any]], sources: list[SourceProfile]) -> list[FieldProfile]:
+    """Every source field once (the first file naming it wins), coverage and examples
+    measured over the stored products."""
+    merged: dict[str, FieldProfile] = {}
+    for source in sources:
+        for field in source.fields:
+            merged.setdefault(field.name, field)
+    total = max(1, len(records))
+    found = []
+    for field in merged.values():
+        values = [value for r in records if (value := _value(r, field)) not in (None, "", [], {})]
+        examples = list(dict.fromkeys(_shown(value) for value in values[:50]))[:3]
+        coverage = round(len(values) / total, 4)
+        found.append(field.model_copy(update={"coverage": coverage, "examples": examples}))
+    return found
+
+
+def _attributes(
+    records: list[dict[str, Any]], fields: list[FieldProfile]
+) -> list[AttributeProfile]:
+    total = max(1, len(records))
+    found: list[AttributeProfile] = []
+    for key, label, role, kind in _PRODUCT_ATTRIBUTES:
+        values = [r.get(key) for r in records if r.get(key) not in (None, "")]
+        if values:
+            found.append(
+                AttributeProfile(
+                    key=key,
+                    label=label,
+                    role=role,
+                    type=kind,
+                    coverage=round(len(values) / total, 4),
+                    examples=list(dict.fromkeys(_shown(v) for v in values[:50]))[:3],
+                )
+            )
+    for field in fields:
+        if field.role not in _ASKABLE or field.coverage == 0:
+            continue
+        found.append(
+            AttributeProfile(
+                key=field.name,
+                label=field.label,
+                role=field.role,
+                type=field.type,
+                unit=field.unit,
+                coverage=field.coverage,
+                examples=field.examples,
+            )
+        )
+    return found
+
+
+def _quantity_units(records: list[dict[str, Any]], fields: list[FieldProfile]) -> set[str]:
+    """Units of the measure fields' values ("500 ml", "1 kg", "Pack of 6"), from a sample."""
+    found: set[str] = set()
+    for field in fields:
+        if field.role is not FieldRole.QUANTITY:
+            continue
+        values = [v for r in records if isinstance(v := _value(r, field), str)]
+        step = max(1, len(values) // _UNIT_SAMPLE)
+        found |= {unit for value in values[::step] if (unit := measure_unit(value))}
+    return found
+
+
+def _texts(records: list[dict[str, Any]], fields: list[FieldProfile]) -> Iterable[str]:
+    """The catalog's own texts where unit words follow numbers: titles, descriptions and
+    short text or measure attributes."""
+    short = [f for f in fields if f.role in (FieldRole.QUANTITY, FieldRole.TEXT)]
+    for record in records:
+        yield str(record.get("title") or "")
+        yield str(record.get("description") or "")
+        attributes = record.get("attributes") or {}
+        for field in short:
+            value = attributes.get(field.name)
+            if isinstance(value, str):
+                yield value
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(str(text).split())
+    return text if len(text) <= 80 else text[:77] + "..."
