@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 
 from aisle.settings import LLMSettings
 from catalog.models import Filters, ProductHit
 from catalog.store import StoreError
+from service.answering.answerer import Answerer, Outcome
 from service.answering.backends.base import (
     BackendFailure,
     GenerationParams,
@@ -31,14 +32,11 @@ from service.answering.backends.base import (
     describe_failure,
 )
 from service.answering.backends.factory import Backends
-from service.answering.extractive import answer_extractively
-from service.answering.guard import check_grounding
+from service.answering.catalog_view import CatalogView
+from service.answering.guard import check_answer
 from service.answering.prompt import build_messages, echoes_instructions
-from service.answering.types import Answer, RetrievedContext, Source, Turn
+from service.answering.types import Answer, Source, Turn
 from service.errors import AppError, Busy, ServiceUnavailable
-
-if TYPE_CHECKING:
-    from service.answering.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +116,12 @@ class GenerationSlots:
 class ChatService:
     def __init__(
         self,
-        retriever: Callable[[], Retriever],
+        answering: Callable[[], tuple[Answerer, CatalogView]],
         backends: Backends,
         settings: LLMSettings,
         observer: ChatObserver | None = None,
     ) -> None:
-        self._retriever = retriever
+        self._answering = answering
         self.backends = backends
         self.settings = settings
         self.slots = GenerationSlots(settings.max_concurrent)
@@ -187,22 +185,25 @@ class ChatRun:
 
     async def _events(self) -> AsyncIterator[ChatEvent]:
         observer = self._service.observer
-        ctx = await self._retrieve()
+        outcome = await self._plan()
         retrieval_ms = _ms_since(self._started)
         observer.observe_retrieval(retrieval_ms / 1000)
         generation_started = time.perf_counter()
 
-        if self._llm is None:
-            answer = answer_extractively(ctx)
+        # Small talk, help and out-of-scope messages have no facts for a model to phrase.
+        if self._llm is None or outcome.plan.intent in _NO_FACTS:
+            answer = outcome.answer
             yield ChatEvent("sources", [asdict(source) for source in answer.sources])
             for piece in word_chunks(answer.text):
                 yield ChatEvent("token", {"text": piece})
         else:
-            yield ChatEvent("sources", [asdict(source) for source in _sources(ctx.hits)])
+            yield ChatEvent(
+                "sources", [asdict(source) for source in _sources(outcome.execution.hits)]
+            )
             streamed: list[str] = []
             failure: str | None = None
             try:
-                async for piece in self._generate(self._llm, ctx):
+                async for piece in self._generate(self._llm, outcome):
                     streamed.append(piece)
                     yield ChatEvent("token", {"text": piece})
             except BackendFailure as exc:
@@ -212,7 +213,7 @@ class ChatRun:
             )
             if failure is not None:
                 observer.record_fallback(self.backend, "unavailable")
-            answer = self._settle(ctx, "".join(streamed), failure)
+            answer = self._settle(outcome, "".join(streamed), failure)
             if failure is not None and not streamed:
                 for piece in word_chunks(answer.text):
                     yield ChatEvent("token", {"text": piece})
@@ -220,6 +221,7 @@ class ChatRun:
         if answer.refused:
             observer.record_refusal(self.backend)
         generation_ms = _ms_since(generation_started)
+        execution = outcome.execution
         yield ChatEvent(
             "done",
             {
@@ -233,26 +235,27 @@ class ChatRun:
                     "generation": generation_ms,
                     "total": _ms_since(self._started),
                 },
-                "filters": ctx.filters.model_dump(exclude_none=True),
-                "relaxed": ctx.relaxed,
+                "filters": outcome.plan.filters.model_dump(exclude_none=True),
+                "relaxed": execution.relaxed,
+                "plan": outcome.plan.to_dict(),
             },
         )
 
-    async def _retrieve(self) -> RetrievedContext:
+    async def _plan(self) -> Outcome:
         query = self.query
         try:
-            retriever = self._service._retriever()
+            answerer, view = self._service._answering()
             return await anyio.to_thread.run_sync(
-                lambda: retriever.retrieve(query.message, query.history, query.filters, query.k)
+                lambda: answerer.run(query.message, query.history, query.filters, view, query.k)
             )
         except StoreError as exc:
             raise ServiceUnavailable(
                 f"the product store is unavailable: {exc}", code="store_unavailable"
             ) from exc
 
-    async def _generate(self, llm: LLMBackend, ctx: RetrievedContext) -> AsyncIterator[str]:
+    async def _generate(self, llm: LLMBackend, outcome: Outcome) -> AsyncIterator[str]:
         """The model's text pieces; any failure, or the deadline passing, is a BackendFailure."""
-        messages = build_messages(ctx, self.query.history)
+        messages = build_messages(outcome.execution, self.query.history, outcome.view)
         deadline = time.monotonic() + llm.timeout_s
         pieces = llm.stream(messages, self.query.params).__aiter__()
         try:
@@ -278,47 +281,56 @@ class ChatRun:
                 with contextlib.suppress(Exception):
                     await aclose()
 
-    def _settle(self, ctx: RetrievedContext, text: str, failure: str | None) -> Answer:
-        """The LLM answer if it is grounded; else the extractive answer saying why."""
+    def _settle(self, outcome: Outcome, text: str, failure: str | None) -> Answer:
+        """The LLM answer if it is grounded; else the deterministic answer saying why."""
         if failure is not None:
             if self._service.settings.fallback == "none":
                 raise ServiceUnavailable(
                     f"{failure}; no fallback is configured", code="backend_unavailable"
                 )
-            return _fallback(ctx, f"{failure}, so this answer comes from the catalog directly")
+            return _fallback(outcome, f"{failure}, so this answer comes from the catalog directly")
         text = text.strip()
         if not text:
             return _fallback(
-                ctx, "the model returned an empty answer, so this answer comes from the catalog"
+                outcome, "the model returned an empty answer, so this answer comes from the catalog"
             )
         if echoes_instructions(text):
             self._service.observer.record_guard_replacement(self.backend)
             return _fallback(
-                ctx,
+                outcome,
                 "the model's answer repeated its instructions, "
                 "so this answer comes from the catalog directly",
             )
-        guard = check_grounding(text, ctx)
+        refusing = bool(_REFUSAL.search(text))
+        if refusing and outcome.answer.refused:  # the facts lack the answer: the model is right
+            return Answer(text, [], refused=True, reason=outcome.answer.reason)
+        if refusing and not re.search(r"\d", _CITATIONS.sub("", text)):
+            self._service.observer.record_guard_replacement(self.backend)
+            return _fallback(
+                outcome,
+                "the model said the catalog lacks the answer although its facts hold it, "
+                "so this answer comes from the catalog directly",
+            )
+        guard = check_answer(text, outcome.execution, outcome.view)
         if not guard.ok:
             self._service.observer.record_guard_replacement(self.backend)
             problems = "; ".join(guard.problems[:3])
             return _fallback(
-                ctx,
-                f"the model's answer failed the grounding check ({problems}), "
+                outcome,
+                f"the model's answer failed the fact check ({problems}), "
                 "so this answer comes from the catalog directly",
             )
-        cited = [hit for pid in guard.cited for hit in ctx.hits if hit.product_id == pid]
-        refused = not cited and bool(_REFUSAL.search(text))
-        return Answer(
-            text=text,
-            sources=_sources(cited),
-            refused=refused,
-            reason="the model found no answer in the catalog" if refused else None,
-        )
+        hits = {hit.product_id: hit for hit in outcome.execution.hits}
+        cited = [hits[pid] for pid in guard.cited if pid in hits]
+        return Answer(text=text, sources=_sources(cited) or _sources(outcome.execution.hits))
 
 
-def _fallback(ctx: RetrievedContext, why: str) -> Answer:
-    answer = answer_extractively(ctx)
+_NO_FACTS = frozenset({"small_talk", "help", "out_of_scope"})
+_CITATIONS = re.compile(r"\[[^\]]*\]")
+
+
+def _fallback(outcome: Outcome, why: str) -> Answer:
+    answer = outcome.answer
     reason = why if answer.reason is None else f"{why}; {answer.reason}"
     return Answer(answer.text, answer.sources, refused=answer.refused, reason=reason)
 

@@ -1,47 +1,49 @@
-"""Turn retrieved products into chat messages, using the template files in ``prompts/``.
+"""The facts-first prompt: the plan and the facts its execution found, plus few-shot examples.
 
-Retrieved text is data: it goes inside ``<context>`` tags, with its angle brackets replaced so
-that no product text can close the block or open a new one.
+The model never sees loose top-k chunks: it gets, per product of the plan, the record fields
+that answer the question (prices already in the catalog's currency), the passages the
+evidence scorer ranked for an open question, what the record lacks, and for a comparison the
+deterministic winner. Catalog text is data: it goes inside ``<facts>`` with its angle brackets
+replaced, so product text cannot close the block or open a new one. Templates live in
+``prompts/`` (system rules, the user message, the few-shot turns).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from catalog.models import ProductHit
-from service.answering.types import RetrievedContext, Turn
+from service.answering.catalog_view import CatalogView
+from service.answering.facts import Execution, ProductFacts
+from service.answering.types import Turn
+from service.answering.wording import listing_line
 
-# Record fields worth showing the model; long lists (reviews, snippets) come in as chunk text.
-_SKIPPED_FIELDS = {
-    "product_id",
-    "in_stock",
-    "attributes",
-    "source",
-    "reviews",
-    "snippets",
-    "images",
-    "thumbnail",
-    "meta",
-    "tags",
-}
-_PLACEHOLDER = re.compile(r"\{(context|question)\}")
-_CHUNKS_PER_PRODUCT = 1
-_CHUNK_CHARS = 400
-_FACT_CHARS = 400
-_FACT_KINDS = {"core", "specs"}
-_HISTORY_TURNS = 6
-_HISTORY_CHARS = 600
+_PLACEHOLDER = re.compile(r"\{(facts|question)\}")
+_PASSAGE_CHARS = 400
+_PASSAGES = 3
+_HISTORY_TURNS = 4
+_HISTORY_CHARS = 400
+_DIRECTION = {"asc": "lower wins", "desc": "higher wins"}
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def load_template(name: str) -> str:
     return (resources.files("service.answering") / "prompts" / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def few_shot() -> tuple[tuple[str, str], ...]:
+    """(user, assistant) example turns from ``prompts/fewshot.txt``."""
+    lines = [line for line in load_template("fewshot.txt").splitlines() if not line.startswith("#")]
+    pairs = []
+    for block in "\n".join(lines).split("\n---\n"):
+        user, _, assistant = block.partition("ASSISTANT:")
+        pairs.append((user.replace("USER:", "", 1).strip(), assistant.strip()))
+    return tuple(pairs)
 
 
 def as_data(text: str) -> str:
@@ -49,42 +51,64 @@ def as_data(text: str) -> str:
     return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
-def _facts(record: dict[str, Any]) -> list[str]:
-    facts = []
-    fields = {**record, **(record.get("attributes") or {})}
-    for key, value in fields.items():
-        if key in _SKIPPED_FIELDS or key == "title" or value is None or value == "":
-            continue
-        if isinstance(value, dict | list):
-            value = json.dumps(value, ensure_ascii=False)
-        facts.append(f"{key}: {str(value)[:_FACT_CHARS]}")
-    return facts
+def format_facts(execution: Execution, view: CatalogView) -> str:
+    plan = execution.plan
+    lines = [f"intent: {plan.intent}"]
+    if plan.attributes:
+        lines.append("asked: " + ", ".join(item.label for item in plan.attributes))
+    if plan.compare_on:
+        key, direction = plan.compare_on.split("_", 1)
+        lines.append(f"compared on: {key.capitalize()} ({_DIRECTION[direction]})")
+    filters = plan.filters.model_dump(exclude_none=True)
+    if filters:
+        lines.append("filters: " + ", ".join(f"{name} {value}" for name, value in filters.items()))
+    if execution.relaxed:
+        lines.append("nothing met: " + ", ".join(execution.relaxed) + " (closest matches below)")
+    if plan.intent in ("search", "recommend"):
+        lines += [_listing(hit, view) for hit in execution.hits]
+        if not execution.hits:
+            lines.append("(no product of the catalog matches)")
+    else:
+        for product in execution.products:
+            lines += _product(product, execution)
+    if execution.winner:
+        lines.append(f"winner: [{execution.winner}]")
+    return as_data("\n".join(lines))
 
 
-def _metadata_facts(hit: ProductHit) -> dict[str, Any]:
-    return {key: value for key, value in hit.metadata.items() if key != "record"}
+def _product(product: ProductFacts, execution: Execution) -> list[str]:
+    lines = [f"[{product.product_id}] {product.title}"]
+    lines += [f"- {fact.label}: {fact.text}" for fact in product.fields]
+    if execution.answerable:
+        lines += [
+            f"- passage: {passage.text[:_PASSAGE_CHARS]}"
+            for passage in product.passages[:_PASSAGES]
+        ]
+    if product.missing:
+        lines.append("- missing: " + ", ".join(product.missing))
+    elif product.passages and not execution.answerable and not product.fields:
+        lines.append("- missing: the answer to this question")
+    return lines
 
 
-def format_context(hits: list[ProductHit]) -> str:
-    blocks = []
-    for number, hit in enumerate(hits, start=1):
-        lines = [f"[{number}] id: {hit.product_id}", f"title: {hit.title}"]
-        lines += _facts(hit.record or _metadata_facts(hit))
-        # The record's facts already hold what core and specs chunks say: add other text only.
-        extra = [chunk for chunk in hit.chunks if chunk.metadata.get("kind") not in _FACT_KINDS]
-        for chunk in extra[:_CHUNKS_PER_PRODUCT]:
-            lines.append(f"text: {chunk.text[:_CHUNK_CHARS]}")
-        blocks.append(as_data("\n".join(lines)))
-    return "\n\n".join(blocks) if blocks else "(no products matched)"
+def _listing(hit: ProductHit, view: CatalogView) -> str:
+    return f"[{hit.product_id}] {listing_line(hit, view)}"
 
 
-def build_messages(ctx: RetrievedContext, history: list[Turn]) -> list[BaseMessage]:
-    """System rules, the last few turns, then the question with its context."""
+def build_messages(
+    execution: Execution, history: list[Turn], view: CatalogView
+) -> list[BaseMessage]:
+    """System rules, the few-shot turns, the last few real turns, then the facts + question."""
     messages: list[BaseMessage] = [SystemMessage(load_template("system.txt"))]
+    for user, assistant in few_shot():
+        messages += [HumanMessage(user), AIMessage(assistant)]
     for turn in history[-_HISTORY_TURNS:]:
         content = turn.content[:_HISTORY_CHARS]
         messages.append(HumanMessage(content) if turn.role == "user" else AIMessage(content))
-    values = {"context": format_context(ctx.hits), "question": as_data(ctx.message)}
+    values = {
+        "facts": format_facts(execution, view),
+        "question": as_data(execution.plan.message),
+    }
     # One pass, so that text inside a value is never taken for a placeholder.
     user = _PLACEHOLDER.sub(lambda match: values[match.group(1)], load_template("user.txt"))
     messages.append(HumanMessage(user))

@@ -31,6 +31,8 @@ class OpenAIBackend:
             "timeout": settings.timeout_s,
             "max_retries": settings.max_retries,
             "http_async_client": self._http,
+            # Our deadline governs; langchain's own 120 s chunk gap would cut slow CPU servers.
+            "stream_chunk_timeout": settings.timeout_s,
         }
         if settings.base_url:
             kwargs["base_url"] = settings.base_url

@@ -1,0 +1,222 @@
+"""The catalog as the planner sees it: the stored profile plus lookups built from every
+product's core metadata, once per collection generation.
+
+- product entries (title, brand, category, price, rating, stock) for a filtered scan of the
+  whole catalog (superlatives, sorts) without a store round trip;
+- an inverted index of title words with their IDF, for finding products a shopper names;
+- brand and category vocabularies with the loose terms the profile learned at ingest;
+- embeddings of the askable attributes' labels and example values, for matching asked
+  attributes by meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from catalog.models import facet_key
+from catalog.profile import AttributeProfile, CatalogProfile, CategoryProfile, FieldRole
+from catalog.text import content_words, words
+
+# Product fields every profile can answer from, even one computed before attributes existed.
+_BUILTIN_ATTRIBUTES: tuple[tuple[str, str, FieldRole], ...] = (
+    ("price", "Price", FieldRole.PRICE),
+    ("brand", "Brand", FieldRole.BRAND),
+    ("category", "Category", FieldRole.CATEGORY),
+    ("rating", "Rating", FieldRole.RATING),
+    ("availability", "Availability", FieldRole.AVAILABILITY),
+)
+
+
+@dataclass(frozen=True)
+class ProductEntry:
+    product_id: str
+    title: str
+    brand: str | None
+    category: str | None
+    category_path: tuple[str, ...]
+    price: float | None
+    rating: float | None
+    in_stock: bool | None
+    title_words: frozenset[str]  # the title's words, stemmed, stopwords kept
+    name_words: frozenset[str]  # the title's and the brand's words (what may name it)
+
+
+@dataclass
+class AttributeIndex:
+    """Askable attributes and their embedded descriptions (label; label with a value)."""
+
+    attributes: list[AttributeProfile]
+    label_vectors: np.ndarray  # one row per attribute
+    value_vectors: np.ndarray  # one row per attribute: "label: example value"
+
+
+@dataclass
+class CatalogView:
+    profile: CatalogProfile
+    products: dict[str, ProductEntry]
+    records: dict[str, str]  # product id -> stored record JSON (parsed on demand)
+    title_index: dict[str, set[str]]
+    idf: dict[str, float]
+    brand_keys: dict[str, str]  # facet key -> brand as the catalog writes it
+    brand_words: dict[str, tuple[str, ...]]  # facet key -> its stemmed words
+    category_terms: dict[str, set[str]]  # stemmed term -> category names it reaches
+    categories: dict[str, CategoryProfile]
+    attributes: AttributeIndex | None = None
+    # Attribute key -> {stemmed words of a value: the value as written} (conditions.py).
+    condition_values: dict[str, dict[tuple[str, ...], str]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls, profile: CatalogProfile | None, metadatas: Iterable[dict[str, Any]]
+    ) -> CatalogView:
+        metas = [meta for meta in metadatas if meta.get("product_id")]
+        profile = profile or _fallback_profile(metas)
+        products: dict[str, ProductEntry] = {}
+        records: dict[str, str] = {}
+        title_index: dict[str, set[str]] = defaultdict(set)
+        for meta in metas:
+            entry = _entry(meta)
+            products[entry.product_id] = entry
+            if isinstance(meta.get("record"), str):
+                records[entry.product_id] = meta["record"]
+            for word in entry.name_words:
+                title_index[word].add(entry.product_id)
+        total = max(len(products), 1)
+        idf = {word: math.log((total + 1) / (len(ids) + 0.5)) for word, ids in title_index.items()}
+        brand_keys: dict[str, str] = {}
+        for name in profile.brands or {e.brand for e in products.values() if e.brand}:
+            brand_keys[facet_key(name)] = name
+        brand_words = {key: tuple(words(name)) for key, name in brand_keys.items()}
+        category_terms: dict[str, set[str]] = defaultdict(set)
+        categories = {category.name: category for category in profile.categories}
+        for category in profile.categories:
+            for term in {*category.terms, category.name.replace("-", " ")}:
+                for stemmed in _term_words(term):
+                    category_terms[stemmed].add(category.name)
+        return cls(
+            profile=profile,
+            products=products,
+            records=records,
+            title_index=dict(title_index),
+            idf=idf,
+            brand_keys=brand_keys,
+            brand_words=brand_words,
+            category_terms=dict(category_terms),
+            categories=categories,
+        )
+
+    # -- lookups ----------------------------------------------------------------------------
+    def record(self, product_id: str) -> dict[str, Any]:
+        raw = self.records.get(product_id)
+        if raw is None:
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def word_idf(self, word: str) -> float:
+        """IDF over product titles; a word no title holds gets the rarest weight."""
+        return self.idf.get(word, math.log(len(self.products) + 1.0) + 1.0)
+
+    def word_idf_at_share(self, share: float) -> float:
+        """The IDF of a word that this share of the titles hold (a catalog-relative scale)."""
+        total = max(len(self.products), 1)
+        return math.log((total + 1) / (max(1.0, share * total) + 0.5))
+
+    def askable(self) -> list[AttributeProfile]:
+        """The profile's askable attributes plus the built-in product fields."""
+        found = list(self.profile.attributes)
+        known = {attribute.key for attribute in found}
+        for key, label, role in _BUILTIN_ATTRIBUTES:
+            if key not in known:
+                found.append(
+                    AttributeProfile(key=key, label=label, role=role, type="text", coverage=1.0)
+                )
+        return found
+
+    def attribute_index(self, embeddings: Embeddings) -> AttributeIndex:
+        """Embedded attribute descriptions, computed once per view."""
+        if self.attributes is None:
+            with self._lock:
+                if self.attributes is None:
+                    attributes = self.askable()
+                    labels = [attribute.label for attribute in attributes]
+                    valued = [
+                        f"{attribute.label}: {attribute.examples[0]}"
+                        if attribute.examples
+                        else attribute.label
+                        for attribute in attributes
+                    ]
+                    vectors = np.asarray(
+                        embeddings.embed_documents(labels + valued), dtype=np.float32
+                    )
+                    self.attributes = AttributeIndex(
+                        attributes, vectors[: len(labels)], vectors[len(labels) :]
+                    )
+        return self.attributes
+
+    def format_price(self, value: float) -> str:
+        from catalog.money import format_price
+
+        return format_price(value, self.profile.currency, self.profile.locale)
+
+
+def _term_words(term: str) -> list[str]:
+    """A category term's words: its content words, and its last word (the head noun: "tops",
+    "Tank Tops") even when it is also a stopword."""
+    found = content_words(term)
+    last = words(term)[-1:] if words(term) else []
+    return list(dict.fromkeys(found + last))
+
+
+def _entry(meta: dict[str, Any]) -> ProductEntry:
+    title = str(meta.get("title") or meta["product_id"])
+    brand = str(meta["brand"]) if meta.get("brand") else None
+    path = meta.get("category_path")
+    return ProductEntry(
+        product_id=str(meta["product_id"]),
+        title=title,
+        brand=brand,
+        category=str(meta["category"]) if meta.get("category") else None,
+        category_path=tuple(str(part) for part in path) if isinstance(path, list) else (),
+        price=_number(meta.get("price")),
+        rating=_number(meta.get("rating")),
+        in_stock=meta["in_stock"] if isinstance(meta.get("in_stock"), bool) else None,
+        title_words=frozenset(words(title)),
+        name_words=frozenset(words(f"{title} {brand or ''}")),
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _fallback_profile(metas: list[dict[str, Any]]) -> CatalogProfile:
+    """A collection ingested before profiles existed: brands and categories from metadata."""
+    brands: dict[str, int] = defaultdict(int)
+    categories: dict[str, int] = defaultdict(int)
+    for meta in metas:
+        if meta.get("brand"):
+            brands[str(meta["brand"])] += 1
+        if meta.get("category"):
+            categories[str(meta["category"])] += 1
+    return CatalogProfile(
+        products=len(metas),
+        brands=dict(brands),
+        categories=[CategoryProfile(name=name, count=count) for name, count in categories.items()],
+    )

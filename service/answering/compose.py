@@ -1,0 +1,172 @@
+"""The deterministic answer: facts -> cited text. Every fact carries its product's citation.
+
+- attribute: one sentence per asked attribute, from the record ("Warranty information for X:
+  1 year warranty [12]."); what the record lacks is named ("The catalog has no ... for X");
+  an open question quotes the passage the evidence scorer found, or says the catalog doesn't
+  hold the answer;
+- compare: a table with a citation in every cell, and the winner for the asked dimension;
+- search / recommend: a short ranked list with prices in the catalog's currency;
+- small talk and help: no products listed; help says what Aisle does, with questions drawn
+  from this catalog; out of scope: a plain refusal.
+"""
+
+from __future__ import annotations
+
+from service.answering.catalog_view import CatalogView
+from service.answering.facts import Execution, ProductFacts
+from service.answering.record import subject_words
+from service.answering.types import Answer, Source
+from service.answering.wording import (
+    describe_relaxed,
+    help_text,
+    listing_line,
+    missing_sentence,
+    small_talk_text,
+)
+
+SNIPPET_CHARS = 300
+
+
+def compose(execution: Execution, view: CatalogView) -> Answer:
+    plan = execution.plan
+    if plan.intent == "small_talk":
+        return Answer(small_talk_text(), [])
+    if plan.intent == "help":
+        return Answer(help_text(view, execution.examples), [])
+    if plan.intent == "out_of_scope":
+        return _refuse(
+            "I can only help with the products in this catalog, so I can't answer that.",
+            "The question is not about the catalog.",
+        )
+    if plan.intent == "compare" and len(execution.products) >= 2:
+        return _compare(execution, view)
+    if plan.intent in ("attribute", "compare") and execution.products:
+        return _attribute(execution)
+    return _listing(execution, view)
+
+
+# -- one product's attributes -----------------------------------------------------------------
+def _attribute(execution: Execution) -> Answer:
+    product = execution.products[0]
+    cite = f"[{product.product_id}]"
+    lines = [f"{fact.label} of {product.title}: {fact.text} {cite}." for fact in product.fields]
+    sources = []
+    if product.fields:
+        sources.append(_source(product, "; ".join(f"{f.label}: {f.text}" for f in product.fields)))
+    answered_by_text = bool(product.passages) and execution.answerable
+    if answered_by_text:
+        best = product.passages[0]
+        lines.append(f'{product.title} {cite}: "{best.text}"')
+        sources += [_source(product, passage.text) for passage in product.passages]
+    elif product.missing or not product.fields:
+        missing = missing_sentence(product.missing, execution.plan.message, product.title)
+        if not product.fields:
+            return _refuse(missing, missing)
+        lines.append(missing)
+    return Answer("\n".join(lines), sources or [_source(product, product.title)])
+
+
+# -- comparisons -------------------------------------------------------------------------------
+def _compare(execution: Execution, view: CatalogView) -> Answer:
+    products = execution.products
+    keys = list(dict.fromkeys(fact.key for product in products for fact in product.fields))
+    labels = {fact.key: fact.label for product in products for fact in product.fields}
+    if not keys:
+        names = " and ".join(product.title for product in products)
+        about = ", ".join(dict.fromkeys(m for product in products for m in product.missing))
+        text = f"The catalog has no {about or 'comparable'} information for {names}."
+        return _refuse(text, text)
+    header = "| Product | " + " | ".join(labels[key] for key in keys) + " |"
+    rule = "|---" * (len(keys) + 1) + "|"
+    rows = []
+    for product in products:
+        cite = f"[{product.product_id}]"
+        cells = []
+        for key in keys:
+            fact = product.field(key)
+            cells.append(f"{fact.text} {cite}" if fact else "not in the catalog")
+        rows.append(f"| {product.title} {cite} | " + " | ".join(cells) + " |")
+    lines = [header, rule, *rows]
+    verdict = _verdict(execution)
+    if verdict:
+        lines.append(verdict)
+    for product in products:
+        if product.missing:
+            lines.append(
+                f"The catalog has no {', '.join(product.missing)} information for {product.title}."
+            )
+    sources = [
+        _source(product, "; ".join(f"{f.label}: {f.text}" for f in product.fields) or product.title)
+        for product in products
+    ]
+    return Answer("\n".join(lines), sources)
+
+
+def _verdict(execution: Execution) -> str | None:
+    compare_on = execution.plan.compare_on
+    if compare_on is None:
+        return None
+    key = compare_on.split("_", 1)[0]
+    winner = next((p for p in execution.products if p.product_id == execution.winner), None)
+    if winner is None:
+        return "They are the same on that." if _all_equal(execution, key) else None
+    others = [p for p in execution.products if p is not winner and p.field(key) is not None]
+    adjective = {
+        "price_asc": "cheaper",
+        "price_desc": "more expensive",
+        "rating_desc": "better rated",
+    }[compare_on]
+    if len(execution.products) > 2:
+        adjective = {"cheaper": "cheapest", "more expensive": "most expensive"}.get(
+            adjective, "best rated"
+        )
+    winner_fact = winner.field(key)
+    assert winner_fact is not None
+    versus = ", ".join(f"{fact.text} [{p.product_id}]" for p in others if (fact := p.field(key)))
+    return (
+        f"The {winner.title} is {adjective}: {winner_fact.text} [{winner.product_id}] vs {versus}."
+    )
+
+
+def _all_equal(execution: Execution, key: str) -> bool:
+    values = [f.value for p in execution.products if (f := p.field(key)) is not None]
+    return len(values) >= 2 and len(set(map(str, values))) == 1
+
+
+# -- searches ----------------------------------------------------------------------------------
+def _listing(execution: Execution, view: CatalogView) -> Answer:
+    plan = execution.plan
+    hits = execution.hits
+    if not hits:
+        known, unknown = subject_words(plan, view)
+        subject = " ".join(known + unknown) or "anything matching that"
+        text = f"I couldn't find {subject} in the catalog."
+        return _refuse(text, f"The catalog has no products matching '{subject}'.")
+    lines = []
+    if execution.relaxed:
+        lines.append(
+            "Nothing in the catalog meets "
+            + describe_relaxed(execution.relaxed, view)
+            + "; these are the closest matches:"
+        )
+    elif plan.sort and execution.matched is not None:
+        lines.append(f"Of the {execution.matched} matching products in the catalog:")
+    elif plan.intent == "recommend":
+        lines.append("Here is what I'd suggest from the catalog:")
+    else:
+        lines.append("Here is what I found in the catalog:")
+    for position, hit in enumerate(hits, start=1):
+        lines.append(f"{position}. {listing_line(hit, view)} [{hit.product_id}]")
+    sources = [
+        Source(hit.product_id, hit.title, hit.snippet[:SNIPPET_CHARS], round(hit.score, 4))
+        for hit in hits
+    ]
+    return Answer("\n".join(lines), sources)
+
+
+def _source(product: ProductFacts, snippet: str) -> Source:
+    return Source(product.product_id, product.title, snippet[:SNIPPET_CHARS], 1.0)
+
+
+def _refuse(text: str, reason: str) -> Answer:
+    return Answer(text=text, sources=[], refused=True, reason=reason)

@@ -1,0 +1,280 @@
+"""Run a request plan against the whole catalog and collect the facts to answer from.
+
+- attribute / compare: each referenced product's record fields for the asked attributes (and
+  the comparison's dimension); an open question about a product gets its passages ranked by
+  the evidence scorer, whose verdict says whether they answer it;
+- search / recommend with a sort ("cheapest", "best rated"): a filtered scan of every product
+  that meets the constraints and is about what the shopper named, sorted over the whole
+  catalog, not over the nearest neighbours;
+- other searches: hybrid retrieval with the filters pushed down; when nothing meets them the
+  least important constraint is dropped and ``relaxed`` says which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from catalog.models import Filters, ProductHit, ScoredChunk
+from catalog.text import content_words
+from service.answering.attributes import compound
+from service.answering.catalog_view import CatalogView, ProductEntry
+from service.answering.conditions import holds
+from service.answering.facts import Execution, PassageFact, ProductFacts
+from service.answering.passages import Passage, PassageRanker, passages_of
+from service.answering.plan import RequestPlan
+from service.answering.record import field_fact, subject_words
+from service.answering.references import ProductRef
+
+# Dropped one after another until something matches, least important first.
+RELAX_ORDER: tuple[tuple[str, ...], ...] = (
+    ("min_rating",),
+    ("in_stock",),
+    ("min_price", "max_price"),
+    ("brand",),
+    ("category",),
+)
+MAX_PASSAGES = 5
+# Below this cosine a retrieved product is not about the query ("lawn mowers" in a catalog
+# without any): chosen on the planner's development questions.
+RELEVANT_SIMILARITY = 0.5
+_SORT_FIELD = {"price_asc": ("price", False), "price_desc": ("price", True)}
+_DEFAULT_COMPARE = ("price", "rating", "brand")
+_LISTED = ("price", "brand", "rating")
+# Questions asking for an amount ("how many megapixels", "the battery capacity"): English
+# question forms, answered only by a passage that holds a number.
+_ASKS_AMOUNT = re.compile(
+    r"\bhow\s+(?:many|much|big|heavy|tall|wide|far|old)\b|\b(?:number|count|amount|capacity)\b"
+)
+_DIGIT = re.compile(r"\d")
+_CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
+
+
+class Searcher(Protocol):
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ProductHit]: ...
+
+    def products(self, product_ids: Sequence[str]) -> list[ProductHit]: ...
+
+
+class ChunkSource(Protocol):
+    def product_chunks(self, product_id: str) -> list[ScoredChunk]: ...
+
+
+class Executor:
+    def __init__(self, searcher: Searcher, chunks: ChunkSource, ranker: PassageRanker) -> None:
+        self.searcher = searcher
+        self.chunks = chunks
+        self.ranker = ranker
+
+    def run(self, plan: RequestPlan, view: CatalogView) -> Execution:
+        execution = Execution(plan=plan)
+        if plan.intent in ("small_talk", "help", "out_of_scope"):
+            return execution
+        if plan.intent in ("attribute", "compare") and plan.products:
+            self._products(plan, view, execution)
+        elif plan.sort is not None:
+            self._scan(plan, view, execution)
+        else:
+            self._search(plan, view, execution)
+        return execution
+
+    # -- named products ---------------------------------------------------------------------
+    def _products(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
+        refs = sorted(plan.products, key=lambda ref: ref.span[0] if ref.span else 0)
+        execution.hits = self.searcher.products([ref.product_id for ref in refs])
+        keys = [item.key for item in plan.attributes]
+        if plan.intent == "compare":
+            dimension = _compare_key(plan.compare_on)
+            keys = list(dict.fromkeys([*([dimension] if dimension else []), *keys]))
+            keys = keys or [key for key in _DEFAULT_COMPARE if _any_has(view, refs, key)]
+        for ref in refs:
+            facts = self._facts(ref, keys, view)
+            if plan.intent == "attribute" and (not keys or facts.missing):
+                self._rank_passages(plan, ref, facts, view)
+            execution.products.append(facts)
+        needs_text = not keys or any(p.missing for p in execution.products)
+        if plan.intent == "attribute" and needs_text:
+            if _ASKS_AMOUNT.search(plan.message.lower()):
+                # An amount is only stated by a passage holding a number (not its title's).
+                for product in execution.products:
+                    product.passages = [
+                        p
+                        for p in product.passages
+                        if _DIGIT.search(p.text.replace(product.title, ""))
+                    ]
+            scores = [p.passages[0].score for p in execution.products if p.passages]
+            best = max(scores, default=None)
+            execution.evidence_score = best
+            execution.answerable = best is not None and self.ranker.answerable(best)
+        if plan.intent == "compare" and plan.compare_on:
+            execution.winner = _winner(execution.products, plan.compare_on)
+
+    def _facts(self, ref: ProductRef, keys: list[str], view: CatalogView) -> ProductFacts:
+        entry = view.products.get(ref.product_id)
+        record = view.record(ref.product_id)
+        facts = ProductFacts(ref.product_id, ref.title, _metadata(entry))
+        for key in keys:
+            fact = field_fact(ref.product_id, key, record, entry, view)
+            if fact is None:
+                attribute = next((a for a in view.askable() if a.key == key), None)
+                facts.missing.append(attribute.label if attribute else key)
+            else:
+                facts.fields.append(fact)
+        return facts
+
+    def _rank_passages(
+        self, plan: RequestPlan, ref: ProductRef, facts: ProductFacts, view: CatalogView
+    ) -> None:
+        question = _without_span(plan.message, ref.span)
+        record = view.record(ref.product_id)
+        entry = view.products.get(ref.product_id)
+        # The record's own fields compete with the text: "can I send it back?" may be answered
+        # by "Return policy: 30 days return policy".
+        fields = [field_fact(ref.product_id, a.key, record, entry, view) for a in view.askable()]
+        passages = [
+            Passage(f"{f.label}: {f.text}", "attribute")
+            for f in fields
+            if f is not None and not compound(question, f.label)  # "energy rating"
+        ]
+        passages += passages_of(self.chunks.product_chunks(ref.product_id), ref.title)
+        scores = self.ranker.score(question, passages)
+        ranked = sorted(zip(scores, passages, strict=True), key=lambda item: -item[0])
+        facts.passages = [
+            PassageFact(ref.product_id, passage.text, passage.kind, round(score, 4))
+            for score, passage in ranked[:MAX_PASSAGES]
+        ]
+
+    # -- the whole catalog, sorted ----------------------------------------------------------
+    def _scan(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
+        known, unknown = subject_words(plan, view)
+        filters = plan.filters
+        matching = [entry for entry in view.products.values() if _meets(entry, filters)]
+        if plan.conditions:
+            matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
+        relevant = [entry for entry in matching if _about(entry, known)]
+        if (known and not relevant) or (unknown and not known and filters.is_empty()):
+            # Nothing names it in a title: what retrieval finds close enough to it, sorted.
+            hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
+            ids = {hit.product_id for hit in hits if _close(hit)}
+            relevant = [entry for entry in matching if entry.product_id in ids]
+        field, descending = _SORT_FIELD.get(plan.sort or "", ("rating", True))
+        valued = [entry for entry in relevant if getattr(entry, field) is not None]
+        valued.sort(key=lambda entry: (getattr(entry, field), entry.product_id), reverse=descending)
+        execution.matched = len(relevant)
+        chosen = [entry.product_id for entry in valued[: plan.k]]
+        execution.hits = self.searcher.products(chosen)
+        execution.products = [_listing(hit, view) for hit in execution.hits]
+
+    # -- retrieval --------------------------------------------------------------------------
+    def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
+        pool = _CONDITION_POOL if plan.conditions else plan.k
+        hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
+        if plan.conditions:
+            hits = [hit for hit in hits if _all_hold(hit.record, plan)][: plan.k]
+        known, unknown = subject_words(plan, view)
+        if unknown and not known and plan.filters.is_empty():
+            hits = [hit for hit in hits if _close(hit)]  # nothing here is what was asked for
+        numbers = [word for word in unknown if any(char.isdigit() for char in word)]
+        if numbers and known:
+            # "iPhone 27": a model number no title holds is not any iPhone.
+            hits = [hit for hit in hits if _holds_all(hit, numbers)]
+        execution.hits = hits[: plan.k]
+        execution.relaxed = relaxed or None
+        execution.products = [_listing(hit, view) for hit in execution.hits]
+
+    def _search_relaxing(
+        self, query: str, k: int, filters: Filters
+    ) -> tuple[list[ProductHit], list[str]]:
+        hits = self.searcher.search(query, k, filters)
+        if hits or filters.is_empty():
+            return hits, []
+        current = filters.model_dump(exclude_none=True)
+        relaxed: list[str] = []
+        for group in RELAX_ORDER:
+            present = [name for name in group if name in current]
+            if not present:
+                continue
+            for name in present:
+                relaxed.append(f"{name} {current.pop(name)}")
+            hits = self.searcher.search(query, k, Filters(**current) if current else None)
+            if hits:
+                break
+        return hits, relaxed
+
+
+def _meets(entry: ProductEntry, filters: Filters) -> bool:
+    return filters.matches(
+        {
+            "price": entry.price,
+            "rating": entry.rating,
+            "in_stock": entry.in_stock,
+            "brand_key": " ".join((entry.brand or "").lower().split()),
+            "category_key": " ".join((entry.category or "").lower().split()),
+            "category_path": list(entry.category_path),
+        }
+    )
+
+
+def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
+    return all(holds(record, condition) for condition in plan.conditions)
+
+
+def _holds_all(hit: ProductHit, words: list[str]) -> bool:
+    text = " ".join([hit.title, *(chunk.text for chunk in hit.chunks)])
+    return all(word in set(content_words(text)) for word in words)
+
+
+def _close(hit: ProductHit) -> bool:
+    """Dense similarity high enough that the product is about the query at all."""
+    return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY
+
+
+def _about(entry: ProductEntry, subject: list[str]) -> bool:
+    return all(word in entry.title_words for word in subject)
+
+
+def _metadata(entry: ProductEntry | None) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    return {"price": entry.price, "brand": entry.brand, "rating": entry.rating}
+
+
+def _listing(hit: ProductHit, view: CatalogView) -> ProductFacts:
+    """A listed product with the facts a list shows (price, brand, rating)."""
+    facts = ProductFacts(hit.product_id, hit.title, dict(hit.metadata))
+    entry = view.products.get(hit.product_id)
+    for key in _LISTED:
+        fact = field_fact(hit.product_id, key, hit.record, entry, view)
+        if fact is not None:
+            facts.fields.append(fact)
+    return facts
+
+
+def _compare_key(compare_on: str | None) -> str | None:
+    return None if compare_on is None else compare_on.split("_", 1)[0]
+
+
+def _any_has(view: CatalogView, refs: list[ProductRef], key: str) -> bool:
+    return any(getattr(view.products.get(ref.product_id), key, None) for ref in refs)
+
+
+def _winner(products: list[ProductFacts], compare_on: str) -> str | None:
+    key, direction = compare_on.split("_", 1)
+    valued = [
+        (fact.value, product.product_id)
+        for product in products
+        if (fact := product.field(key)) is not None and isinstance(fact.value, int | float)
+    ]
+    if len(valued) < 2:
+        return None
+    best = min(valued) if direction == "asc" else max(valued)
+    if sum(1 for value, _ in valued if value == best[0]) > 1:
+        return None  # a tie has no winner
+    return best[1]
+
+
+def _without_span(message: str, span: tuple[int, int] | None) -> str:
+    if span is None:
+        return message
+    return " ".join((message[: span[0]] + " " + message[span[1] :]).split())

@@ -1,0 +1,59 @@
+"""What executing a plan found: record fields and passages, each tied to its product."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.models import ProductHit
+from service.answering.plan import RequestPlan
+
+
+@dataclass(frozen=True)
+class FieldFact:
+    """One record value of one product: the answer to "what is its <label>?"."""
+
+    product_id: str
+    key: str
+    label: str
+    value: Any
+    text: str  # the value as Aisle prints it (prices in the catalog's currency)
+
+
+@dataclass(frozen=True)
+class PassageFact:
+    """A passage of one product's text that may answer an open question, with its score."""
+
+    product_id: str
+    text: str
+    kind: str
+    score: float
+
+
+@dataclass
+class ProductFacts:
+    product_id: str
+    title: str
+    metadata: dict[str, Any]
+    fields: list[FieldFact] = field(default_factory=list)
+    passages: list[PassageFact] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # labels asked for that the record lacks
+
+    def field(self, key: str) -> FieldFact | None:
+        return next((fact for fact in self.fields if fact.key == key), None)
+
+
+@dataclass
+class Execution:
+    """The plan's results: the products to answer from, in order, and how they were found."""
+
+    plan: RequestPlan
+    products: list[ProductFacts] = field(default_factory=list)
+    hits: list[ProductHit] = field(default_factory=list)  # search results / the LLM's context
+    relaxed: list[str] | None = None  # constraints dropped because nothing met them
+    matched: int | None = None  # products of the whole catalog that met the constraints
+    answerable: bool = True  # the evidence gate's verdict on an open question
+    evidence_score: float | None = None
+    missing_attributes: list[str] = field(default_factory=list)  # asked, no such field
+    examples: list[str] = field(default_factory=list)  # help: questions from this catalog
+    winner: str | None = None  # compare: the product that wins on ``plan.compare_on``

@@ -1,0 +1,87 @@
+"""Passages of a product's text, and how well each answers a question.
+
+A product's chunks are cut into passages (lines, or sentences of long lines) without their
+"Title (kind):" headers and label-only lines. A :class:`PassageRanker` scores them; the
+learned evidence scorer (``catalog.evidence``) is the one the service uses when its artefact
+is present, with its answerability threshold chosen on the training data's held-out split;
+:class:`CosineRanker` is the fallback that needs no artefact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from catalog.models import ScoredChunk
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_HEADER = re.compile(r"^(?P<title>.{1,300}?) \((?P<kind>[a-z]+)\): ")
+_LABEL_ONLY = re.compile(r"^[^:]{1,40}:\s*$")
+LONG_LINE = 400  # longer lines are split into sentences
+MIN_CHARS = 3
+
+
+@dataclass
+class Passage:
+    text: str
+    kind: str  # the chunk kind it came from: core, description, specs, reviews, snippet...
+
+
+class PassageRanker(Protocol):
+    def score(self, question: str, passages: list[Passage]) -> list[float]:
+        """One score per passage, higher is better."""
+        ...
+
+    def answerable(self, best_score: float) -> bool:
+        """Whether a passage with this score answers the question."""
+        ...
+
+
+class CosineRanker:
+    """Cosine similarity of question and passage embeddings (no learned artefact needed)."""
+
+    threshold = 0.35
+
+    def __init__(self, embeddings: Embeddings) -> None:
+        self.embeddings = embeddings
+
+    def score(self, question: str, passages: list[Passage]) -> list[float]:
+        if not passages:
+            return []
+        vectors = np.asarray(
+            self.embeddings.embed_documents([question, *(p.text for p in passages)]),
+            dtype=np.float32,
+        )
+        return [float(value) for value in vectors[1:] @ vectors[0]]
+
+    def answerable(self, best_score: float) -> bool:
+        return best_score >= self.threshold
+
+
+def passages_of(chunks: Iterable[ScoredChunk], title: str) -> list[Passage]:
+    """Every distinct passage of the chunks, in chunk order."""
+    seen: set[str] = set()
+    found: list[Passage] = []
+    for chunk in chunks:
+        kind = str(chunk.metadata.get("kind") or "")
+        text = chunk.text
+        header = _HEADER.match(text)
+        if header is not None and header.group("title") == title:
+            kind = kind or header.group("kind")
+            text = text[header.end() :]
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line == title or _LABEL_ONLY.match(line):
+                continue
+            pieces = _SENTENCE.split(line) if len(line) > LONG_LINE else [line]
+            for piece in pieces:
+                piece = piece.strip()
+                if len(piece) >= MIN_CHARS and piece not in seen:
+                    seen.add(piece)
+                    found.append(Passage(piece, kind or "core"))
+    return found

@@ -1,0 +1,243 @@
+"""The shopper's message (and the conversation so far) as a typed request plan.
+
+    plan = Planner(embeddings).plan(message, history, view, explicit_filters)
+
+A plan says what to do, not how: the intent (search, attribute, compare, recommend,
+small_talk, help, out_of_scope), the products referred to (by name, partial name, ordinal or
+pronoun), the attributes asked (matched to the profile's attributes by meaning), the
+constraints (price in the catalog's currency, brand, category, stock, rating, attribute
+conditions), the sort order and how many products to show. ``execute.py`` runs it against the
+whole catalog; ``compose.py`` turns the facts into a cited answer.
+
+Structure decides first (named products, constraints, asked attributes); the intent
+prototypes decide what a message with no catalog content is (small talk, help, out of scope,
+or a request for something the catalog does not carry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from catalog.models import Filters
+from catalog.text import content_words
+from service.answering.attributes import AskedAttribute, clauses, match_attributes
+from service.answering.catalog_view import CatalogView
+from service.answering.constraints import Constraints, merge_filters, parse_constraints
+from service.answering.intents import Intent, IntentClassifier
+from service.answering.references import (
+    ProductRef,
+    named_products,
+    points_back,
+    referenced_from_history,
+)
+from service.answering.types import Turn
+
+DEFAULT_K = 5
+# A message with no catalog content is small talk or help only when it is at least this close
+# to one of their prototypes; otherwise it is out of scope or a request the catalog can't meet.
+DIALOGUE_SIMILARITY = 0.55
+_HISTORY_LOOKBACK = 6
+_DIALOGUE = frozenset({"small_talk", "help", "out_of_scope"})
+
+
+@dataclass
+class RequestPlan:
+    intent: Intent
+    message: str
+    query: str  # what to retrieve with (the message, or rewritten from the conversation)
+    products: list[ProductRef] = field(default_factory=list)
+    attributes: list[AskedAttribute] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    sort: str | None = None  # "price_asc" | "price_desc" | "rating_desc"
+    k: int = DEFAULT_K
+    compare_on: str | None = None  # the attribute a comparison is decided on
+    grounded: bool = True  # the message has catalog content (words, names, constraints)
+    spans: list[tuple[int, int]] = field(default_factory=list)  # constraint phrases
+
+    def to_dict(self) -> dict[str, Any]:
+        """What responses expose as ``plan``."""
+        return {
+            "intent": self.intent,
+            "products": [
+                {"product_id": ref.product_id, "title": ref.title, "how": ref.how}
+                for ref in self.products
+            ],
+            "attributes": [item.key for item in self.attributes],
+            "filters": self.filters.model_dump(exclude_none=True),
+            "conditions": self.conditions,
+            "sort": self.sort,
+            "k": self.k,
+        }
+
+
+class Planner:
+    def __init__(self, embeddings: Embeddings) -> None:
+        self.embeddings = embeddings
+        self.intents = IntentClassifier(embeddings)
+
+    def plan(
+        self,
+        message: str,
+        history: list[Turn],
+        view: CatalogView,
+        explicit: Filters | None = None,
+        *,
+        k: int = DEFAULT_K,
+        earlier: list[str] | None = None,
+    ) -> RequestPlan:
+        """``earlier``: product ids of the previous answers, newest first (cited ids)."""
+        products = named_products(message, view)
+        constraints = parse_constraints(message, view)
+        # "Apple products": the brand, not the fruit of that name; unless the message asks for
+        # a product's attributes ("Apple: weight and minimum order?").
+        vocabulary = constraints.filters.brand or constraints.filters.category
+        if vocabulary and not self._asks_attributes(message, constraints, view):
+            products = [ref for ref in products if not ref.ambiguous]
+        if products:
+            # Words that named a product are not brand or category constraints.
+            named = [ref.span for ref in products if ref.span]
+            constraints = parse_constraints(_blank(message, named), view)
+        refs_from_history: list[ProductRef] = []
+        if not products and earlier and (points_back(message) or _only_scaffolding(message)):
+            refs_from_history = referenced_from_history(message, earlier, view)
+        spans = [ref.span for ref in products if ref.span] + constraints.spans
+        parts = clauses(message, spans)
+        # One encode call for the message (its intent) and its clauses (their attributes).
+        vectors = np.asarray(self.embeddings.embed_documents([message, *parts]), np.float32)
+        asked = match_attributes(parts, vectors[1:], view.attribute_index(self.embeddings))
+        filters = merge_filters(constraints.filters, explicit)
+        plan = RequestPlan(
+            intent="search",
+            message=message,
+            query=message,
+            products=products or refs_from_history,
+            attributes=asked,
+            filters=filters,
+            conditions=constraints.conditions,
+            sort=constraints.sort,
+            k=k,
+            compare_on=constraints.compare_on,
+            spans=list(constraints.spans),
+        )
+        plan.intent = self._intent(plan, constraints, view, vectors[0])
+        if plan.intent in ("search", "recommend"):
+            # A search names no products: "Apple" was the brand, "watch" a category word.
+            plan.products = [ref for ref in plan.products if not ref.ambiguous]
+            if plan.products and plan.intent == "search" and not constraints.sort:
+                plan.intent = "attribute" if len(plan.products) == 1 else "compare"
+        if plan.intent in ("attribute", "compare"):
+            _constraints_as_questions(plan, view, explicit)
+        if refs_from_history and plan.intent in ("search", "recommend"):
+            plan.query = _refined_query(message, history)
+        return plan
+
+    def _asks_attributes(self, message: str, constraints: Constraints, view: CatalogView) -> bool:
+        parts = clauses(message, constraints.spans)
+        if not parts:
+            return False
+        vectors = np.asarray(self.embeddings.embed_documents(parts), np.float32)
+        return bool(match_attributes(parts, vectors, view.attribute_index(self.embeddings)))
+
+    def plan_search(
+        self, query: str, view: CatalogView, explicit: Filters | None = None, *, k: int = DEFAULT_K
+    ) -> RequestPlan:
+        """A search's plan: the constraints and sort of the query (no intent, no attributes)."""
+        constraints = parse_constraints(query, view)
+        return RequestPlan(
+            intent="search",
+            message=query,
+            query=query,
+            filters=merge_filters(constraints.filters, explicit),
+            conditions=constraints.conditions,
+            sort=constraints.sort,
+            k=k,
+            spans=list(constraints.spans),
+        )
+
+    # -- intent -----------------------------------------------------------------------------
+    def _intent(
+        self, plan: RequestPlan, constraints: Constraints, view: CatalogView, vector: np.ndarray
+    ) -> Intent:
+        guess = self.intents.guess(vector)
+        catalog_words = _catalog_words(plan.message, view)
+        strong = [ref for ref in plan.products if ref.how == "name" or len(ref.matched) > 1]
+        weak = not constraints.any and not strong and len(catalog_words) <= 1
+        close = guess.similarity >= DIALOGUE_SIMILARITY or guess.intent == "out_of_scope"
+        if weak and guess.intent in _DIALOGUE and close:
+            # "tell me a joke about cats" is not about the catalog's Cat Food.
+            plan.products, plan.attributes, plan.grounded = [], [], False
+            return guess.intent
+        specific = [ref for ref in plan.products if not ref.ambiguous]
+        if len(specific) >= 2:
+            return "compare"
+        if specific and (plan.attributes or not constraints.any):
+            return "attribute"
+        plan.grounded = bool(plan.products or constraints.any or catalog_words)
+        if not plan.grounded:
+            if guess.intent in _DIALOGUE:
+                return guess.intent
+            # A product the catalog does not carry: the search says so.
+            return "recommend" if guess.intent == "recommend" else "search"
+        if plan.products and plan.attributes:
+            return "attribute"
+        if guess.scores.get("recommend", 0.0) > guess.scores.get("search", 0.0) + 0.05:
+            return "recommend"
+        return "search"
+
+
+def _constraints_as_questions(
+    plan: RequestPlan, view: CatalogView, explicit: Filters | None
+) -> None:
+    """About named products, "in stock" and "under $50" are questions, not filters."""
+    asked = {item.key for item in plan.attributes}
+    parsed = plan.filters.model_dump(exclude_none=True)
+    for names, key in ((("in_stock",), "availability"), (("min_price", "max_price"), "price")):
+        if any(name in parsed for name in names) and key not in asked:
+            attribute = next((a for a in view.askable() if a.key == key), None)
+            if attribute is not None:
+                plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
+    plan.filters = explicit or Filters()
+
+
+def _blank(message: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        message = message[:start] + " " * (end - start) + message[end:]
+    return message
+
+
+def _catalog_words(message: str, view: CatalogView) -> list[str]:
+    """Content words of the message that some product title, brand or category holds."""
+    return [
+        word
+        for word in content_words(message)
+        if word in view.title_index or word in view.category_terms
+    ]
+
+
+def _only_scaffolding(message: str) -> bool:
+    """A message with no content of its own ("how much?", "and the warranty?")."""
+    return len(content_words(message)) <= 2
+
+
+def _refined_query(message: str, history: list[Turn]) -> str:
+    previous = next((turn.content for turn in reversed(history) if turn.role == "user"), "")
+    return f"{previous} {message}".strip()
+
+
+def earlier_products(history: list[Turn], cited: Any) -> list[str]:
+    """Product ids cited in the latest assistant turns, newest turn first, in citation order."""
+    found: list[str] = []
+    for turn in reversed(history[-_HISTORY_LOOKBACK:]):
+        if turn.role != "assistant":
+            continue
+        for product_id in cited(turn.content):
+            if product_id not in found:
+                found.append(product_id)
+        if found:
+            return found
+    return found

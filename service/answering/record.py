@@ -1,0 +1,114 @@
+"""Reading a product's stored record: one field as a fact, printed the catalog's way; and the
+words of a search that name what the shopper wants (its subject)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from catalog.text import tokens
+from service.answering.catalog_view import CatalogView, ProductEntry
+from service.answering.conditions import attribute_value
+from service.answering.facts import FieldFact
+
+if TYPE_CHECKING:
+    from service.answering.plan import RequestPlan
+
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def field_fact(
+    product_id: str,
+    key: str,
+    record: dict[str, Any],
+    entry: ProductEntry | None,
+    view: CatalogView,
+) -> FieldFact | None:
+    """The record's value for ``key`` as a fact, or None when the record has none."""
+    attribute = next((item for item in view.askable() if item.key == key), None)
+    label = attribute.label if attribute else key
+    attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+    if key == "price":
+        value = _first(record.get("price"), entry.price if entry else None)
+        if not _finite(value):
+            return None
+        return FieldFact(product_id, key, label, float(value), view.format_price(float(value)))
+    if key == "rating":
+        value = _first(record.get("rating"), entry.rating if entry else None)
+        if not _finite(value):
+            return None
+        scale = view.profile.rating_scale
+        text = f"{float(value):g} out of {scale:g}" if scale else f"{float(value):g}"
+        return FieldFact(product_id, key, label, float(value), text)
+    if key == "availability":
+        return _availability(product_id, label, record, entry)
+    value = attribute_value(record, attributes or {}, key)
+    if value in _EMPTY:
+        return None
+    unit = attribute.unit if attribute else None
+    text = readable(value)
+    if unit and isinstance(value, int | float) and not isinstance(value, bool):
+        text = f"{text} {unit}"
+    return FieldFact(product_id, key, label, value, text)
+
+
+def _availability(
+    product_id: str, label: str, record: dict[str, Any], entry: ProductEntry | None
+) -> FieldFact | None:
+    status = record.get("availability")
+    stock = record.get("stock")
+    in_stock = record.get("in_stock")
+    if in_stock is None and entry is not None:
+        in_stock = entry.in_stock
+    if status in _EMPTY and stock is None and in_stock is None:
+        return None
+    if status in _EMPTY:
+        status = "In stock" if in_stock else "Out of stock"
+    text = str(status)
+    if isinstance(stock, int) and not isinstance(stock, bool):
+        text += f" ({stock} units)"
+    return FieldFact(product_id, "availability", label, in_stock, text)
+
+
+def readable(value: Any) -> str:
+    """Nested values as plain text: ``{"width": 2}`` -> ``width 2``; lists joined by commas."""
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{str(key).replace('_', ' ')} {readable(item)}"
+            for key, item in value.items()
+            if item not in _EMPTY
+        )
+    if isinstance(value, list):
+        return ", ".join(readable(item) for item in value if item not in _EMPTY)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list[str]]:
+    """What a search is about beyond its filters: (words some title holds, other words).
+
+    Constraint phrases, brand and category words and stopwords are left out: "cheapest
+    basmati rice under 200 rupees" is about ("basmati", "rice")."""
+    text = plan.message
+    for start, end in plan.spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    brand_words = {word for words in view.brand_words.values() for word in words}
+    known: list[str] = []
+    unknown: list[str] = []
+    for token in tokens(text):
+        word = token.stem
+        if token.is_stopword or word in brand_words or word in view.category_terms:
+            continue
+        (known if word in view.title_index else unknown).append(word)
+    return list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
+
+
+def _first(*values: Any) -> Any:
+    return next((value for value in values if value not in _EMPTY), None)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,192 @@
+"""Which products a message names: by full or partial title, or by pointing back at earlier
+turns (ordinals, pronouns).
+
+Names are matched on title words weighted by IDF over the catalog's titles, so "iPhone X"
+finds the iPhone X and not the iPhone 9, "Beats Flex" finds "Beats Flex Wireless Earphones",
+and "watch" names no product (it is a word of many titles). A product explains the message
+words it matched; several products are picked greedily, each needing distinctive words the
+earlier picks did not explain ("compare the AirPods and the Beats Flex" names two).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from catalog.text import Token, has_digit, stopwords, tokens
+from service.answering.catalog_view import CatalogView
+
+How = Literal["name", "partial", "ordinal", "pronoun"]
+
+# A product is named when its title words cover this share of its own IDF mass...
+FULL_TITLE = 0.999
+TITLE_SHARE = 0.5
+# ...or when the matched words are rare enough on their own (a model number, a product line):
+# at least this many times the IDF of a word held by one title in a hundred.
+DISTINCTIVE = 1.6
+MAX_PRODUCTS = 4
+
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b")
+_SINGULAR = re.compile(r"\b(it|its|it's|this|that|this one|that one|the one|same one)\b")
+_PLURAL = re.compile(r"\b(they|them|their|these|those|both|either|each|all of them)\b")
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    product_id: str
+    title: str
+    how: How
+    matched: tuple[str, ...] = ()  # message words that named it
+    span: tuple[int, int] | None = None  # characters of the message that named it
+    # Every word that named it is also a brand or category word ("Apple" the fruit or the
+    # brand): a product only when the question is about one thing.
+    ambiguous: bool = False
+
+
+def named_products(
+    message: str, view: CatalogView, order: list[str] | None = None
+) -> list[ProductRef]:
+    """Products the message names, most specific first; ``order`` (retrieval rank) breaks ties."""
+    every = [t for t in tokens(message) if t.text not in _POINTERS]
+    content = [t for t in every if not _is_stop(t.stem)]
+    if not content or not view.products:
+        return []
+    rank = {product_id: position for position, product_id in enumerate(order or [])}
+    candidates: set[str] = set()
+    for token in content:
+        if not token.stem.isdigit():  # a bare number names nothing by itself
+            candidates |= view.title_index.get(token.stem, set())
+    unit = view.word_idf_at_share(0.01)
+    unique = view.word_idf_at_share(0.002)
+    scored = []
+    for product_id in candidates:
+        entry = view.products[product_id]
+        cluster = _best_cluster(every, entry.name_words, view)
+        if not any(not t.stem.isdigit() for t in cluster):
+            continue
+        if _contradicted(every, cluster, entry.name_words):
+            continue
+        matched = tuple(dict.fromkeys(token.stem for token in cluster))
+        mass = sum(view.word_idf(word) for word in matched if not _is_stop(word))
+        total = sum(view.word_idf(word) for word in entry.title_words if not _is_stop(word))
+        title_mass = sum(
+            view.word_idf(word)
+            for word in matched
+            if word in entry.title_words and not _is_stop(word)
+        )
+        share = title_mass / total if total else 0.0
+        scored.append((mass, share, -rank.get(product_id, len(rank)), product_id, cluster))
+    scored.sort(key=lambda item: item[:3], reverse=True)
+    chosen: list[ProductRef] = []
+    explained: set[int] = set()
+    for mass, share, _, product_id, cluster in scored:
+        fresh = [token for token in cluster if token.start not in explained]
+        fresh_mass = sum(view.word_idf(token.stem) for token in fresh)
+        if not fresh or fresh_mass < 0.5 * mass:
+            continue
+        full = share >= FULL_TITLE
+        rare = max(view.word_idf(token.stem) for token in fresh) >= unique
+        if not (full or share >= TITLE_SHARE or mass >= DISTINCTIVE * unit or rare):
+            continue
+        entry = view.products[product_id]
+        vocabulary_only = _only_vocabulary([token.stem for token in fresh], view)
+        if vocabulary_only and not full:
+            continue  # "watch for women", "Apple": a category or a brand, not one product
+        ambiguous = vocabulary_only and len(fresh) == 1
+        how: How = "name" if full else "partial"
+        if chosen and not full and len(cluster) < 2:
+            continue  # a second product needs more than one word of its name ("camera")
+        span = (cluster[0].start, cluster[-1].end)
+        matched = tuple(token.stem for token in cluster)
+        chosen.append(ProductRef(product_id, entry.title, how, matched, span, ambiguous))
+        explained |= {token.start for token in cluster}
+        if len(chosen) >= MAX_PRODUCTS:
+            break
+    return chosen
+
+
+def referenced_from_history(
+    message: str, earlier: list[str], view: CatalogView
+) -> list[ProductRef]:
+    """Products of earlier turns the message points at: "the second one", "it", "both"."""
+    if not earlier:
+        return []
+    lowered = message.lower().replace("\u2019", "'")
+    ordinal = _ORDINAL.search(lowered)
+    picked: list[tuple[str, How]] = []
+    if ordinal is not None:
+        position = _ORDINALS[ordinal.group(1)]
+        if -len(earlier) <= position < len(earlier):
+            picked = [(earlier[position], "ordinal")]
+    elif _PLURAL.search(lowered):
+        picked = [(product_id, "pronoun") for product_id in earlier[:MAX_PRODUCTS]]
+    elif _SINGULAR.search(lowered):
+        picked = [(earlier[0], "pronoun")]
+    return [
+        ProductRef(product_id, view.products[product_id].title, how)
+        for product_id, how in picked
+        if product_id in view.products
+    ]
+
+
+def points_back(message: str) -> bool:
+    """The message refers to something said before (a pronoun or an ordinal)."""
+    lowered = message.lower().replace("\u2019", "'")
+    return bool(_ORDINAL.search(lowered) or _PLURAL.search(lowered) or _SINGULAR.search(lowered))
+
+
+_POINTERS = frozenset(_ORDINALS)
+
+
+def _is_stop(word: str) -> bool:
+    return word in stopwords() and not has_digit(word)
+
+
+def _best_cluster(every: list[Token], name: frozenset[str], view: CatalogView) -> list[Token]:
+    """The run of consecutive message words that the product's name holds, heaviest by IDF:
+    one product is named in one place ("Apple iPhone 6s and the Samsung Galaxy S7" is two
+    mentions, not one accessory that fits both). A word the name lacks, stopwords included,
+    ends a run; stopwords weigh nothing."""
+    best: list[Token] = []
+    best_mass = 0.0
+    run: list[Token] = []
+    for token in [*every, None]:
+        if token is not None and token.stem in name:
+            run.append(token)
+            continue
+        content = [item for item in run if not _is_stop(item.stem)]
+        mass = sum(view.word_idf(item.stem) for item in content)
+        if content and mass > best_mass:
+            best, best_mass = content, mass
+        run = []
+    return best
+
+
+def _contradicted(every: list[Token], cluster: list[Token], name: frozenset[str]) -> bool:
+    """A number the shopper wrote right next to the named words that the name lacks
+    ("iPhone 27" is not the iPhone X)."""
+    index = {token.start: i for i, token in enumerate(every)}
+    low, high = index[cluster[0].start], index[cluster[-1].start]
+    for i in (low - 1, high + 1):
+        if 0 <= i < len(every) and has_digit(every[i].stem) and every[i].stem not in name:
+            return True
+    return False
+
+
+def _only_vocabulary(fresh: list[str], view: CatalogView) -> bool:
+    brand_words = {word for key in view.brand_words for word in view.brand_words[key]}
+    return all(word in view.category_terms or word in brand_words for word in fresh)

@@ -1,0 +1,159 @@
+"""The request planner on three differently shaped catalogs (DummyJSON, Best Buy without ids
+and with category lists, an INR shop CSV with unit-bearing sizes), with the real embedding
+model and the profiles ingestion computes."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import Filters
+from service.answering.plan import Planner, RequestPlan
+from service.answering.types import Turn
+from tests.catalog_views import catalog_view, product_id
+
+
+@pytest.fixture(scope="module")
+def planner(embeddings) -> Planner:
+    return Planner(embeddings)
+
+
+def plan(planner: Planner, catalog: str, message: str, **kwargs) -> RequestPlan:
+    return planner.plan(message, [], catalog_view(catalog), **kwargs)
+
+
+def titles(result: RequestPlan) -> list[str]:
+    return [ref.title for ref in result.products]
+
+
+# -- intents without products ------------------------------------------------------------------
+@pytest.mark.parametrize("message", ["hello!", "thank you", "good morning", "bye for now"])
+def test_small_talk_names_nothing(planner: Planner, message: str) -> None:
+    result = plan(planner, "demo", message)
+    assert result.intent == "small_talk"
+    assert result.products == [] and result.filters.is_empty()
+
+
+@pytest.mark.parametrize("message", ["what can you do?", "how does this assistant work?"])
+def test_help(planner: Planner, message: str) -> None:
+    assert plan(planner, "bestbuy", message).intent == "help"
+
+
+@pytest.mark.parametrize(
+    "message", ["what is the capital of Peru?", "tell me a joke about cats", "what's 12 times 7?"]
+)
+def test_out_of_scope(planner: Planner, message: str) -> None:
+    assert plan(planner, "demo", message).intent == "out_of_scope"
+
+
+# -- named products ----------------------------------------------------------------------------
+def test_two_named_products_are_a_comparison_on_price(planner: Planner) -> None:
+    result = plan(
+        planner,
+        "demo",
+        "Is the Apple MacBook Pro 14 Inch Space Grey pricier than the Lenovo Yoga 920?",
+    )
+    assert result.intent == "compare"
+    assert set(titles(result)) == {"Apple MacBook Pro 14 Inch Space Grey", "Lenovo Yoga 920"}
+    assert result.compare_on == "price_desc"
+    assert result.filters.is_empty()  # "Apple" named the product, not a brand filter
+
+
+def test_partial_name_and_several_attributes(planner: Planner) -> None:
+    view = catalog_view("demo")
+    result = plan(
+        planner, "demo", "what's the shipping and the return policy of the Calvin Klein CK One?"
+    )
+    assert result.intent == "attribute"
+    assert [ref.product_id for ref in result.products] == [product_id(view, "Calvin Klein CK One")]
+    assert {item.key for item in result.attributes} == {"shippingInformation", "returnPolicy"}
+
+
+def test_stock_phrase_about_a_product_is_a_question_not_a_filter(planner: Planner) -> None:
+    result = plan(planner, "inr", "Is the Powder Canister in stock?")
+    assert result.intent == "attribute"
+    assert [item.key for item in result.attributes] == ["availability"]
+    assert result.filters.is_empty()
+
+
+def test_a_model_number_the_catalog_lacks_names_nothing(planner: Planner) -> None:
+    assert plan(planner, "demo", "how much is the Samsung Galaxy S99?").products == []
+
+
+def test_long_titles_are_named_by_their_distinctive_words(planner: Planner) -> None:
+    result = plan(planner, "bestbuy", "what does the Samsung Galaxy Express 3 cost?")
+    assert result.intent == "attribute"
+    assert "Samsung Galaxy Express 3" in result.products[0].title
+    assert [item.key for item in result.attributes] == ["price"]
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+def test_ordinal_and_pronoun_follow_ups(planner: Planner) -> None:
+    view = catalog_view("demo")
+    first, second = product_id(view, "Lenovo Yoga 920"), product_id(view, "Huawei Matebook X Pro")
+    history = [
+        Turn("user", "laptops"),
+        Turn("assistant", f"1. Lenovo [{first}]\n2. Huawei [{second}]"),
+    ]
+    ordinal = planner.plan(
+        "what's the warranty of the second one?", history, view, earlier=[first, second]
+    )
+    assert [ref.product_id for ref in ordinal.products] == [second]
+    assert [item.key for item in ordinal.attributes] == ["warrantyInformation"]
+    pronoun = planner.plan("how much is it?", history, view, earlier=[first])
+    assert [ref.product_id for ref in pronoun.products] == [first]
+    both = planner.plan("which of them is cheaper?", history, view, earlier=[first, second])
+    assert both.intent == "compare" and both.compare_on == "price_asc"
+
+
+# -- constraints in the catalog's currency and vocabulary ----------------------------------------
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("lipstick under ₹500", {"max_price": 500.0, "category": "Lipstick"}),
+        ("sofa for less than Rs. 1,50,000", {"max_price": 150000.0, "category": "Sofas"}),
+        ("a 5 seater sofa below 90000 rupees", {"max_price": 90000.0, "category": "Sofas"}),
+        ("mascara of 10 ml", {"category": "Mascara"}),  # a size, not a price
+    ],
+)
+def test_inr_prices_and_units(planner: Planner, message: str, expected: dict) -> None:
+    assert plan(planner, "inr", message).filters.model_dump(exclude_none=True) == expected
+
+
+def test_category_from_a_path_and_a_brand(planner: Planner) -> None:
+    result = plan(planner, "bestbuy", "Samsung unlocked cell phones between $100 and $250")
+    filters = result.filters.model_dump(exclude_none=True)
+    assert filters == {
+        "brand": "Samsung",
+        "category": "Unlocked Cell Phones",
+        "min_price": 100.0,
+        "max_price": 250.0,
+    }
+    assert result.intent == "search"
+
+
+def test_superlative_over_a_category(planner: Planner) -> None:
+    result = plan(planner, "demo", "show me the most expensive sunglasses")
+    assert result.sort == "price_desc"
+    assert result.filters.category == "sunglasses"
+
+
+def test_rating_only_on_a_catalog_with_ratings(planner: Planner) -> None:
+    assert plan(planner, "demo", "phones rated 4 stars and up").filters.min_rating == 4.0
+    assert plan(planner, "bestbuy", "phones rated 4 stars and up").filters.min_rating is None
+
+
+def test_attribute_condition_from_the_records_values(planner: Planner) -> None:
+    result = plan(planner, "demo", "furniture with a 2 year warranty")
+    assert result.conditions and result.conditions[0]["key"] == "warrantyInformation"
+    assert result.conditions[0]["value"] == "2 year warranty"
+
+
+def test_explicit_filters_win(planner: Planner) -> None:
+    result = plan(planner, "demo", "laptops under $500", explicit=Filters(max_price=2000))
+    assert result.filters.max_price == 2000
+
+
+def test_plan_is_exposed_as_a_dict(planner: Planner) -> None:
+    shown = plan(planner, "demo", "cheapest smartphones").to_dict()
+    assert shown["intent"] == "search" and shown["sort"] == "price_asc"
+    assert shown["filters"] == {"category": "smartphones"}
