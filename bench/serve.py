@@ -4,6 +4,9 @@ In one run, on the same store:
 - ``/v1/search`` p50/p95 over HTTP, against (query embedding + raw Chroma query) and against
   LangChain's ``Chroma.similarity_search`` on the same collection, both in this process;
 - ``/v1/chat`` (extractive) p50/p95;
+- the peer (issue 14): the LangChain tutorial pipeline of ``bench/peer.py`` (torch
+  embeddings, its own Chroma of the demo catalog), ``similarity_search`` in process; and the
+  parts of a search timed alone (query embedding, Chroma query of a fixed vector, BM25);
 - 32 concurrent clients on ``/v1/search`` for a bounded number of requests: throughput, errors.
 
 Usage: ``python bench/serve.py [--data-dir DIR] [--requests 200] [--load-requests 640]``.
@@ -24,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -59,6 +63,7 @@ CHAT = [
     "cheapest perfume",
 ]
 K = 5
+PEER_ROW = "peer: LangChain tutorial similarity_search (in process, torch)"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,8 +86,16 @@ def interleaved(
     return samples
 
 
+def embeddings_for(settings: Settings) -> Any:
+    """The configured backend (AISLE_EMBEDDING__BACKEND), its export cached once per machine."""
+    from catalog.embeddings import build_embeddings, default_cache_dir
+
+    cache_dir = settings.embedding.cache_dir or default_cache_dir()
+    embedding = settings.embedding.model_copy(update={"cache_dir": cache_dir})
+    return build_embeddings(embedding, settings.data_dir)
+
+
 def ensure_store(settings: Settings) -> None:
-    from catalog.embeddings import LocalEmbeddings
     from catalog.store import ProductStore
     from ingestion.pipeline import ingest_files
 
@@ -94,8 +107,7 @@ def ensure_store(settings: Settings) -> None:
         ingest_files(
             [ROOT / "data" / "catalog" / "products.json"],
             store=store,
-            embeddings=LocalEmbeddings(),
-            keyword_dir=settings.keyword_dir,
+            embeddings=embeddings_for(settings),
         )
 
 
@@ -105,6 +117,8 @@ def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "AISLE_DATA_DIR": str(settings.data_dir),
         "AISLE_COLLECTION": settings.collection,
         "AISLE_LOG_LEVEL": "WARNING",
+        "AISLE_EMBEDDING__BACKEND": settings.embedding.backend,
+        "AISLE_EMBEDDING__CACHE_DIR": str(embeddings_for(settings).cache_dir),
     }
     command = [
         sys.executable,
@@ -190,15 +204,30 @@ def main() -> None:
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
 
-    from catalog.embeddings import LocalEmbeddings
+    from bench.peer import TutorialEmbeddings, TutorialPipeline
+    from catalog.keyword import KeywordIndex
     from catalog.store import ProductStore
 
-    embeddings = LocalEmbeddings()
+    embeddings = embeddings_for(settings)
     embeddings.warm_up()
     store = ProductStore.open(chroma_url="", data_dir=data_dir, collection=settings.collection)
+    peer = TutorialPipeline(TutorialEmbeddings())
+    peer.ingest(ROOT / "data" / "catalog" / "products.json", data_dir / "peer")
+    fixed_vector = embeddings.embed_query("warm up")
+    keyword_index = KeywordIndex.build(store.iter_chunks())
+    candidates = settings.retrieval.candidates
 
     def raw(query: str) -> object:
         return store.query(embeddings.embed_query(query), K)
+
+    def embed_only(query: str) -> object:
+        return embeddings.embed_query(query)
+
+    def chroma_only(query: str) -> object:
+        return store.query(fixed_vector, candidates)
+
+    def bm25_only(query: str) -> object:
+        return keyword_index.search(query, candidates)
 
     chroma_client = chromadb.PersistentClient(
         path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
@@ -232,7 +261,11 @@ def main() -> None:
 
             rows = interleaved(
                 {
+                    PEER_ROW: (peer.search, QUERIES),
                     "embed + raw Chroma query (in process)": (raw, QUERIES),
+                    f"query embedding alone ({embeddings.backend})": (embed_only, QUERIES),
+                    f"Chroma query alone ({candidates} chunks)": (chroma_only, QUERIES),
+                    f"BM25 alone ({candidates} chunks)": (bm25_only, QUERIES),
                     "LangChain Chroma.similarity_search (in process)": (langchain, QUERIES),
                     "POST /v1/search (HTTP, hybrid)": (search, QUERIES),
                     "POST /v1/chat extractive (HTTP)": (chat, CHAT),
@@ -245,7 +278,10 @@ def main() -> None:
         api.wait(timeout=30)
 
     raw_p50 = statistics.median(rows["embed + raw Chroma query (in process)"])
-    print(f"\nServing benchmark ({os.cpu_count()} CPUs, k={K}, {args.requests} requests a row)\n")
+    print(
+        f"\nServing benchmark ({os.cpu_count()} CPUs, k={K}, {args.requests} requests a row, "
+        f"embedding backend {embeddings.backend}, load average {os.getloadavg()[0]:.1f})\n"
+    )
     print("| what | p50 ms | p95 ms | vs raw p50 |")
     print("| --- | ---: | ---: | ---: |")
     for name, samples in rows.items():
@@ -265,6 +301,11 @@ def main() -> None:
     )
     print(f"- chat p50 < 60 ms: {chat_p50:.1f} ms ({'met' if chat_p50 < 60 else 'NOT met'})")
     print(f"- zero errors under concurrency: {errors} ({'met' if errors == 0 else 'NOT met'})")
+    peer_p50 = statistics.median(rows[PEER_ROW])
+    print(
+        f"- search p50 <= 0.8x the peer's similarity_search: {search_p50 / peer_p50:.2f}x "
+        f"({'met' if search_p50 <= 0.8 * peer_p50 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":
