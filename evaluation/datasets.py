@@ -12,6 +12,8 @@ skipped)::
                                       #   default [product_id] when product_id is given
      "gold_values": ["1 year"],       # optional: short values scored by exact match
      "gold_answers": ["It has a one year warranty."],  # optional: scored by token F1/ROUGE-L
+     "grades": {"80": 2, "81": 1},    # optional: graded relevance (product id -> gain) for
+                                      #   nDCG; absent ids gain 0
      "answerable": true}              # optional, default true; false = the API should refuse
 
 Any other key is an error. Errors name the file and line (``questions.jsonl:3: ...``).
@@ -56,6 +58,7 @@ class Question:
     gold_values: tuple[str, ...] = ()
     gold_answers: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    grades: tuple[tuple[str, float], ...] = ()  # graded relevance: (product id, gain > 0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -385,6 +388,7 @@ _USER_KEYS = {
     "gold_values",
     "gold_answers",
     "answerable",
+    "grades",
 }
 
 
@@ -441,7 +445,11 @@ def _user_question(path: Path, lineno: int, row: dict[str, Any]) -> Question:
         raise DatasetError(f"{where}: 'type' must be a non-empty string")
     qid = row.get("id", f"{path.stem}-{lineno}")
     pid = None if product_id is None else str(product_id)
-    relevant = lists["relevant_ids"] or ((pid,) if pid else ())
+    grades = _grades(where, row.get("grades", {}))
+    top = max((gain for _, gain in grades), default=0.0)
+    relevant = (
+        lists["relevant_ids"] or tuple(i for i, g in grades if g >= top) or ((pid,) if pid else ())
+    )
     return Question(
         qid=str(qid),
         question=text.strip(),
@@ -451,7 +459,16 @@ def _user_question(path: Path, lineno: int, row: dict[str, Any]) -> Question:
         relevant_ids=relevant,
         gold_values=lists["gold_values"],
         gold_answers=lists["gold_answers"],
+        grades=grades,
     )
+
+
+def _grades(where: str, value: Any) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, dict) or not all(
+        isinstance(g, int | float) and not isinstance(g, bool) and g >= 0 for g in value.values()
+    ):
+        raise DatasetError(f"{where}: 'grades' must map product ids to numbers >= 0")
+    return tuple((str(pid), float(gain)) for pid, gain in value.items() if gain > 0)
 
 
 # --- choosing a dataset and a subset ---------------------------------------------------------

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import metrics
-from evaluation.runner import SEARCH_K, QuestionResult, results_to_jsonl
+from evaluation.runner import (
+    RETRIEVER_METRICS,
+    RETRIEVER_VIEWS,
+    SEARCH_K,
+    QuestionResult,
+    results_to_jsonl,
+)
 
 # Mean-of-verdict metrics, in report order.
 MEAN_METRICS = (
@@ -38,6 +44,7 @@ MEAN_METRICS = (
     "grounded_numbers",
     "judge_faithfulness",
     "error",
+    *(f"{view}:{name}" for view in RETRIEVER_VIEWS for name in RETRIEVER_METRICS),
 )
 LATENCY_METRICS = ("latency_p50_ms", "latency_p95_ms", "search_latency_p50_ms")
 REFUSAL_METRICS = ("refusal_precision", "refusal_recall", "false_refusal_rate")
@@ -64,6 +71,11 @@ HEADLINE = (
     "false_refusal_rate",
     "latency_p50_ms",
     "latency_p95_ms",
+)
+# Also gated by --compare: each retriever alone, the served hybrid and the chat's reranking, so
+# a regression in any one of them shows (the tables print them in their own section).
+RETRIEVER_GATED = tuple(
+    f"{view}:{name}" for view in RETRIEVER_VIEWS for name in ("recall@5", "ndcg@10")
 )
 
 
@@ -191,6 +203,7 @@ def write_report(
         "",
         *_table(data["by_type"], HEADLINE, "type"),
         "",
+        *retriever_lines(data),
     ]
     for backend, types in data["by_backend_type"].items():
         if len(data["by_backend"]) > 1:
@@ -215,6 +228,25 @@ def write_report(
     lines += ["## Plots", "", *(f"![{p.stem}]({p.name})" for p in plots), ""]
     (run_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
     return [run_dir / "report.md", run_dir / "metrics.json", run_dir / "results.jsonl", *plots]
+
+
+def retriever_table(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Retriever -> its product-retrieval metrics (dense, keyword, hybrid, reranked)."""
+    return {
+        view: {"n": row.get("n", 0), **{m: row[f"{view}:{m}"] for m in RETRIEVER_METRICS}}
+        for view in RETRIEVER_VIEWS
+        if all(f"{view}:{m}" in row for m in RETRIEVER_METRICS)
+    }
+
+
+def retriever_lines(data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for scope, row in {"all": data["overall"], **data["by_backend"]}.items():
+        table = retriever_table(row)
+        if table and (scope == "all" or len(data["by_backend"]) > 1):
+            lines += [f"## Retrieval per retriever ({scope})", ""]
+            lines += [*_table(table, RETRIEVER_METRICS, "retriever"), ""]
+    return lines
 
 
 def _failed(result: QuestionResult) -> str:
@@ -310,7 +342,39 @@ def write_plots(
     fig.tight_layout()
     paths.append(_save(fig, run_dir / "recall_at_k.png"))
     plt.close("all")
-    return paths
+    gate = _gate_plot(run_dir, results, data)
+    return [*paths, *([gate] if gate is not None else [])]
+
+
+def _gate_plot(
+    run_dir: Path, results: Sequence[QuestionResult], data: dict[str, Any]
+) -> Path | None:
+    """``gate_pr.png`` when the run has unanswerable questions: each backend's refusal
+    precision/recall, the shipped evidence gate's curve on its training hold-out, and this
+    run's own curve when the API reports evidence scores."""
+    if not any(not r.question.answerable for r in results):
+        return None
+    from evaluation.gate_plot import plot_gate_curve
+
+    operating = {
+        f"{backend} (this run)": (row["refusal_recall"], row["refusal_precision"])
+        for backend, row in data["by_backend"].items()
+        if row.get("refusal_recall") is not None and row.get("refusal_precision") is not None
+    }
+    scored = [r for r in results if r.evidence_score is not None]
+    try:
+        from catalog.evidence import EvidenceScorer, ScorerError
+
+        scorer: Any = EvidenceScorer.load()
+    except (ImportError, ScorerError):
+        scorer = None
+    return plot_gate_curve(
+        run_dir / "gate_pr.png",
+        [float(r.evidence_score or 0.0) for r in scored],
+        [not r.question.answerable for r in scored],
+        scorer,
+        operating=operating,
+    )
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -346,7 +410,7 @@ def compare(
         if backend in baseline.get("by_backend", {}) and len(current.get("by_backend", {})) > 1:
             scopes.append((backend, row, baseline["by_backend"][backend]))
     for scope, now, before in scopes:
-        for name in HEADLINE:
+        for name in (*HEADLINE, *RETRIEVER_GATED):
             if name not in now or name not in before:
                 continue
             delta = now[name] - before[name]

@@ -18,6 +18,11 @@ from evaluation.datasets import Question
 
 SEARCH_K = 10
 RECALL_KS = (1, 3, 5, 10)
+# Each retriever alone and the served hybrid search (POST /v1/search "retriever"); "reranked"
+# is the product order of the chat sources. Their metrics are named "<retriever>:<metric>".
+RETRIEVERS = ("dense", "keyword", "hybrid")
+RETRIEVER_VIEWS = (*RETRIEVERS, "reranked")
+RETRIEVER_METRICS = ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10")
 
 # (question, answer, context) -> faithfulness in [0, 1] or None when the judge could not say.
 Judge = Callable[[str, str, str], float | None]
@@ -39,6 +44,8 @@ class QuestionResult:
     reason: str | None = None
     answered_by: str | None = None  # the backend the API reports (differs on fallback)
     search_ids: list[str] = field(default_factory=list)
+    retriever_ids: dict[str, list[str]] = field(default_factory=dict)
+    evidence_score: float | None = None  # the answerability gate's input, when the API says
     latency_ms: float | None = None
     search_latency_ms: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -61,6 +68,8 @@ class QuestionResult:
             "refused": self.refused,
             "reason": self.reason,
             "search_ids": self.search_ids,
+            "retriever_ids": self.retriever_ids,
+            "evidence_score": self.evidence_score,
             "latency_ms": self.latency_ms,
             "search_latency_ms": self.search_latency_ms,
             "timings_ms": self.timings_ms,
@@ -158,6 +167,15 @@ def ask(
             result.search_ids = [str(r.get("product_id")) for r in data.get("results", [])]
         else:
             result.error = f"search: {error}"
+        for retriever in RETRIEVERS:
+            if retriever == "hybrid":
+                found: dict[str, Any] | None = data
+            else:
+                request = {"query": question.question, "k": SEARCH_K, "retriever": retriever}
+                found, _, _ = client.post("/v1/search", request)  # older APIs: 422, left out
+            if found is not None:
+                ids = [str(r.get("product_id")) for r in found.get("results", [])]
+                result.retriever_ids[retriever] = ids
     body: dict[str, Any] = {"message": question.question}
     if backend:
         body["backend"] = backend
@@ -171,6 +189,7 @@ def ask(
         result.refused = bool(data.get("refused"))
         result.reason = data.get("reason")
         result.answered_by = data.get("backend")
+        result.evidence_score = _evidence_score(data)
         result.timings_ms = {
             k: float(v)
             for k, v in (data.get("timings_ms") or {}).items()
@@ -192,6 +211,16 @@ def score(result: QuestionResult, client: EvalClient, judge: Judge | None = None
         v["mrr"] = metrics.reciprocal_rank(result.search_ids, q.relevant_ids)
         v["ndcg@5"] = metrics.binary_ndcg_at_k(result.search_ids, q.relevant_ids, 5)
         v["ndcg@10"] = metrics.binary_ndcg_at_k(result.search_ids, q.relevant_ids, 10)
+        if q.grades:
+            v["ndcg@5"] = graded_ndcg(result.search_ids, q, 5)
+            v["ndcg@10"] = graded_ndcg(result.search_ids, q, 10)
+        views = dict(result.retriever_ids)
+        if not result.error and not result.refused and q.answerable:
+            views["reranked"] = list(
+                dict.fromkeys(str(s.get("product_id")) for s in result.sources)
+            )
+        for view, ids in views.items():
+            v.update({f"{view}:{name}": value for name, value in product_metrics(ids, q).items()})
     if q.evidence and q.answerable:
         gains = evidence_gains(result.sources, q)
         v["evidence_gains"] = gains
@@ -231,6 +260,32 @@ def score(result: QuestionResult, client: EvalClient, judge: Judge | None = None
         if judge is not None:
             v["judge_faithfulness"] = judge(q.question, result.answer, context)
     return {key: value for key, value in v.items() if value is not None}
+
+
+def _evidence_score(data: dict[str, Any]) -> float | None:
+    """The best evidence score behind the answer, if the response carries one (top level or
+    in ``plan``)."""
+    plan = data.get("plan") if isinstance(data.get("plan"), dict) else {}
+    value = data.get("evidence_score", (plan or {}).get("evidence_score"))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def graded_ndcg(ranked: Sequence[str], question: Question, k: int) -> float:
+    grades = dict(question.grades)
+    return metrics.ndcg_at_k([grades.get(pid, 0.0) for pid in ranked], grades.values(), k)
+
+
+def product_metrics(ranked: Sequence[str], question: Question) -> dict[str, float]:
+    """:data:`RETRIEVER_METRICS` of one product ranking (graded nDCG when grades exist)."""
+    relevant = question.relevant_ids
+    out = {f"recall@{k}": metrics.recall_at_k(ranked, relevant, k) for k in (1, 5, 10)}
+    out["mrr"] = metrics.reciprocal_rank(ranked, relevant)
+    out["ndcg@10"] = (
+        graded_ndcg(ranked, question, 10)
+        if question.grades
+        else metrics.binary_ndcg_at_k(ranked, relevant, 10)
+    )
+    return out
 
 
 def cited_context(result: QuestionResult, client: EvalClient, cited: Sequence[str]) -> str:
