@@ -21,7 +21,21 @@ class SettingsError(ValueError):
 
 
 class EmbeddingSettings(BaseModel):
-    batch_size: int = Field(64, ge=1, le=4096, description="Texts per encode call.")
+    batch_size: int = Field(
+        32, ge=1, le=4096, description="Texts per encode call (a query waits one at most)."
+    )
+    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx-int8",
+        description="torch (sentence-transformers), onnx (ONNX Runtime, fp32) or onnx-int8 "
+        "(int8 weights). A collection remembers its backend: switching needs a re-ingest.",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=256, description="ONNX Runtime threads for ingest batches; empty: all cores."
+    )
+    query_threads: int = Field(1, ge=1, le=256, description="ONNX Runtime threads per query.")
+    cache_dir: Path | None = Field(
+        None, description="Where ONNX exports are cached; empty: <data_dir>/models."
+    )
 
 
 class LLMSettings(BaseModel):
@@ -61,13 +75,119 @@ class OllamaSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     candidates: int = Field(40, ge=5, le=500, description="Chunks fetched per retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    # Chosen on the dev halves of the graded search sets (bench/retrieval.py --sweep).
+    fusion: Literal["rrf", "linear"] = Field(
+        "rrf",
+        description="How dense and keyword rankings are fused: rrf (weighted reciprocal rank) "
+        "or linear (weighted sum of per-query normalised scores).",
+    )
+    dense_weight: float = Field(
+        0.4, ge=0.0, le=1.0, description="Weight of the dense side; the keyword side gets the rest."
+    )
+    normalisation: Literal["minmax", "zscore"] = Field(
+        "minmax", description="Per-query score normalisation of the linear fusion."
+    )
+
+
+class CatalogSettings(BaseModel):
+    """Overrides of what ingestion learns from the catalog (empty: learned)."""
+
+    currency: str | None = Field(
+        None, description="ISO 4217 code of the catalog's prices, e.g. INR; empty: learned."
+    )
+    locale: str | None = Field(
+        None, description="Locale for reading and printing amounts, e.g. en_IN; empty: learned."
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str | None) -> str | None:
+        from babel.numbers import is_currency
+
+        value = (value or "").strip().upper() or None
+        if value is not None and not is_currency(value):
+            raise ValueError("must be an ISO 4217 currency code such as USD, EUR or INR")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _check_locale(cls, value: str | None) -> str | None:
+        from babel import Locale, UnknownLocaleError
+
+        value = (value or "").strip().replace("-", "_") or None
+        if value is not None:
+            try:
+                Locale.parse(value)
+            except (UnknownLocaleError, ValueError):
+                raise ValueError("must be a locale such as en_US, en_IN or de_DE") from None
+        return value
 
 
 class APISettings(BaseModel):
     max_message_chars: int = Field(2000, ge=10, description="Longest accepted chat message.")
+    max_query_chars: int = Field(500, ge=10, le=20_000, description="Longest search query.")
+    max_history_chars: int = Field(
+        8000, ge=10, le=100_000, description="Longest content of one earlier chat turn."
+    )
+    max_filter_chars: int = Field(
+        200, ge=1, le=1000, description="Longest brand or category filter value."
+    )
+    max_path_chars: int = Field(1024, ge=16, le=4096, description="Longest ingest path.")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest JSON request body.")
     max_upload_bytes: int = Field(50_000_000, ge=1024, description="Largest ingest upload.")
     rate_limit_per_minute: int = Field(0, ge=0, description="Per key or client; 0 disables.")
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where rate-limit counters live (a `limits` storage URI). memory:// counts "
+        "per process; replicas need a shared one (redis://host:6379, memcached://host:11211).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or CIDR ranges of reverse proxies whose "
+        "X-Forwarded-For names the client (rate limits per client address).",
+    )
+    protect_catalog: bool | None = Field(
+        None,
+        description="API keys also guard /v1/products and /v1/facets (and every other catalog "
+        "endpoint). Default: true when AISLE_API_KEYS is set.",
+    )
+    catalog_refresh_s: float = Field(
+        1.0,
+        ge=0.0,
+        le=300.0,
+        description="How often a process checks the store's generation (new ingests).",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+        return value
+
+
+class IngestSettings(BaseModel):
+    lease_s: float = Field(
+        30.0, ge=3.0, le=3600.0, description="Ingest lock lease; renewed every third of it."
+    )
+    embed_slice: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description="Texts per encode call while ingesting (queries wait for one slice at most).",
+    )
 
 
 class Settings(BaseSettings):
@@ -107,6 +227,8 @@ class Settings(BaseSettings):
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     api: APISettings = Field(default_factory=APISettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @field_validator("chroma_url")
     @classmethod
@@ -140,6 +262,17 @@ class Settings(BaseSettings):
     @property
     def keyword_dir(self) -> Path:
         return self.data_dir / "bm25" / self.collection
+
+    @property
+    def ingest_lock_file(self) -> Path | None:
+        """The embedded store's file lock (a Chroma server is guarded by its lease alone)."""
+        return None if self.chroma_url else self.data_dir / "jobs" / f"{self.collection}.lock"
+
+    @property
+    def catalog_protected(self) -> bool:
+        if self.api.protect_catalog is None:
+            return bool(self.api_keys)
+        return self.api.protect_catalog
 
 
 def _env_name(loc: tuple[int | str, ...]) -> str:

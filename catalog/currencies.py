@@ -130,9 +130,9 @@ def foreign_symbols() -> frozenset[str]:
 
 
 def _is_word(parts: list[str]) -> bool:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from catalog.text import stopwords
 
-    return any(part in GENERAL_UNITS or part in ENGLISH_STOP_WORDS for part in parts)
+    return any(part in GENERAL_UNITS or part in stopwords() for part in parts)
 
 
 def _currency_info() -> dict[str, Any]:

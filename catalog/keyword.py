@@ -1,7 +1,10 @@
-"""BM25 keyword index (bm25s) over the store's chunks, persisted beside the store.
+"""BM25 keyword index (bm25s) over the store's chunks.
 
-Ingestion rebuilds it after every write, from what the store holds, so the two never drift;
-the service reloads it when the saved generation changes.
+Each process builds it from what the store holds when the store's text generation changes
+(``catalog.search.KeywordIndexHandle``); it may keep a copy on its own disk, keyed by that
+generation, to start faster. A saved copy is a folder per generation plus a ``CURRENT`` file
+naming the live one, replaced atomically: a reader never finds the folder missing and never
+mixes files of two generations.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,8 @@ _STOPWORDS = frozenset(
         *("your", "can", "any", "some"),
     }
 )
-_GENERATION = "generation.txt"
+_CURRENT = "CURRENT"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 def tokenize(text: str) -> list[str]:
@@ -78,15 +83,29 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+    def knows(self, word: str) -> bool:
+        """Whether any chunk of the catalog holds ``word`` (in this index's tokenization)."""
+        tokens = tokenize(word)
+        return self._model is not None and bool(tokens) and tokens[0] in self._model.vocab_dict
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        mask: np.ndarray | None = None,
+    ) -> list[ScoredChunk]:
+        """The best ``k`` chunks for ``query``. ``mask`` (one weight per chunk, 0 = excluded)
+        replaces the filter test on the index's own metadata when given: the caller may hold
+        fresher product metadata than the index was built with."""
         tokens = tokenize(query)
         if self._model is None or not tokens:
             return []
-        mask = None
-        if filters is not None and not filters.is_empty():
+        if mask is None and filters is not None and not filters.is_empty():
             mask = np.array([filters.matches(meta) for meta in self.metadatas], dtype=np.float32)
-            if not mask.any():
-                return []
+        if mask is not None and not mask.any():
+            return []
         k = min(k, len(self.ids))
         known = [token for token in tokens if token in self._model.vocab_dict]
         if not known:
@@ -112,44 +131,65 @@ class KeywordIndex:
         return hits
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, directory: Path) -> None:
-        """Write to a temporary folder, then swap it in: readers never see half an index."""
+    def save(self, directory: Path, name: str | None = None) -> None:
+        """Save as ``directory/<name>`` (default: the content fingerprint), then point
+        ``CURRENT`` at it with one atomic rename. The previous copy is kept (a reader may be
+        loading it); older ones are removed."""
         directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))
-        try:
-            payload = {"ids": self.ids, "texts": self.texts, "metadatas": self.metadatas}
-            (staging / "chunks.json").write_text(json.dumps(payload), encoding="utf-8")
-            if self._model is not None:
-                self._model.save(str(staging / "bm25"))
-            (staging / _GENERATION).write_text(self.generation, encoding="utf-8")
-            retired = directory.with_name(directory.name + ".old")
-            shutil.rmtree(retired, ignore_errors=True)
-            if directory.exists():
-                os.replace(directory, retired)
-            os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        name = name or self.generation
+        if not _SAFE_NAME.match(name):
+            raise ValueError(f"not a safe index name: {name!r}")
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / name
+        if not (target / "chunks.json").exists():
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+            try:
+                payload = {"ids": self.ids, "texts": self.texts, "metadatas": self.metadatas}
+                (staging / "chunks.json").write_text(json.dumps(payload), encoding="utf-8")
+                if self._model is not None:
+                    self._model.save(str(staging / "bm25"))
+                shutil.rmtree(target, ignore_errors=True)
+                os.replace(staging, target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        previous = saved_name(directory)
+        pointer = directory / f".{_CURRENT}.{uuid.uuid4().hex}"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, directory / _CURRENT)
+        keep = {name, previous, _CURRENT}
+        for child in directory.iterdir():
+            if child.name not in keep and not child.name.startswith("."):
+                shutil.rmtree(child, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> KeywordIndex | None:
+        """The copy ``CURRENT`` names, or None when there is none (or it is unreadable). A copy
+        removed while it was being read (two saves went by) is retried with the new name."""
         import bm25s
 
-        directory = Path(directory)
-        try:
-            payload = json.loads((directory / "chunks.json").read_text(encoding="utf-8"))
-            model = bm25s.BM25.load(str(directory / "bm25")) if payload["ids"] else None
-        except (OSError, ValueError, KeyError):
-            return None
-        return cls(payload["ids"], payload["texts"], payload["metadatas"], model)
+        for _ in range(5):
+            name = saved_name(directory)
+            if name is None:
+                return None
+            folder = Path(directory) / name
+            try:
+                payload = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+                model = bm25s.BM25.load(str(folder / "bm25")) if payload["ids"] else None
+            except (OSError, ValueError, KeyError):
+                if saved_name(directory) == name:
+                    return None  # really unreadable, not replaced meanwhile
+                continue
+            return cls(payload["ids"], payload["texts"], payload["metadatas"], model)
+        return None
 
-    @staticmethod
-    def saved_generation(directory: Path) -> str | None:
-        try:
-            return (Path(directory) / _GENERATION).read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
+
+def saved_name(directory: Path) -> str | None:
+    """The name of the saved copy ``CURRENT`` points at, if any."""
+    try:
+        name = (Path(directory) / _CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name if _SAFE_NAME.match(name) else None
 
 
 def _searchable_metadata(meta: dict[str, Any]) -> dict[str, Any]:

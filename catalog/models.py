@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Scalar types Chroma accepts as metadata values.
-MetadataValue = str | int | float | bool
+# Types Chroma accepts as metadata values (non-empty lists of strings too: category paths).
+MetadataValue = str | int | float | bool | list[str]
 
 
 def facet_key(value: str) -> str:
@@ -28,13 +28,25 @@ class Product(BaseModel):
     description: str = ""
     price: float | None = Field(None, ge=0)
     brand: str | None = None
-    category: str | None = None
+    category: str | None = Field(None, description="The narrowest category (path's last).")
+    category_path: list[str] = Field(
+        default_factory=list, description="Categories broad to narrow; [category] at least."
+    )
+    currency: str | None = Field(None, description="ISO 4217 code the row's price carried.")
     stock: int | None = None
     availability: str | None = Field(None, description="e.g. 'In Stock', 'Low Stock'.")
     rating: float | None = Field(None, ge=0)
     # Everything else the source row had (warranty, shipping, reviews, snippets...), kept as-is.
     attributes: dict[str, Any] = Field(default_factory=dict)
     source: str = ""
+
+    @model_validator(mode="after")
+    def _path_ends_with_category(self) -> Product:
+        if self.category and not self.category_path:
+            self.category_path = [self.category]
+        elif self.category_path and not self.category:
+            self.category = self.category_path[-1]
+        return self
 
     @property
     def in_stock(self) -> bool | None:
@@ -67,12 +79,13 @@ class Chunk(BaseModel):
 
 
 class Filters(BaseModel):
-    """Shopping constraints; every field optional, all must hold."""
+    """Shopping constraints; every field optional, all must hold. Numbers are finite and
+    bounded (a store query never sees 1e400)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    min_price: float | None = Field(None, ge=0)
-    max_price: float | None = Field(None, ge=0)
+    min_price: float | None = Field(None, ge=0, le=1e12)
+    max_price: float | None = Field(None, ge=0, le=1e12)
     brand: str | None = Field(None, min_length=1, max_length=200)
     category: str | None = Field(None, min_length=1, max_length=200)
     in_stock: bool | None = None
@@ -100,12 +113,20 @@ class Filters(BaseModel):
             return False
         if self.brand is not None and metadata.get("brand_key") != facet_key(self.brand):
             return False
-        if self.category is not None and metadata.get("category_key") != facet_key(self.category):
+        if self.category is not None and not category_matches(metadata, self.category):
             return False
         if self.in_stock is not None and metadata.get("in_stock") != self.in_stock:
             return False
         rating = metadata.get("rating")
         return self.min_rating is None or (rating is not None and rating >= self.min_rating)
+
+
+def category_matches(metadata: dict[str, Any], category: str) -> bool:
+    """A category filter holds at any level of the product's path ("Cell Phones" matches a
+    case in "Cell Phones > Cases"); metadata written before paths existed has the key only."""
+    key = facet_key(category)
+    levels = metadata.get("category_keys")
+    return metadata.get("category_key") == key or (isinstance(levels, list) and key in levels)
 
 
 class ScoredChunk(BaseModel):

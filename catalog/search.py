@@ -1,18 +1,24 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, one hit per product.
+"""Hybrid retrieval: dense (Chroma) and BM25 fused (catalog/fusion.py), one hit per product.
 
 Filters go down into Chroma's ``where`` and are applied to BM25 candidates with the same test
-(``Filters.matches``), so both retrievers see the same subset of the catalog.
+(vectorised in ``catalog.facts``), so both retrievers see the same subset of the catalog.
+
+Consistency while an ingest rewrites the store: dense hits come from the store as it is;
+keyword hits come from an index of the generation this process holds, so each one is checked
+against the store before it is used: a chunk or product that is gone is dropped, one that
+changed is replaced by its stored version (and filtered again). Shoppers never get a product
+that ``GET /v1/products/{id}`` cannot serve, nor an old price beside a new one.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from catalog.keyword import KeywordIndex
-from catalog.models import ChunkKind, Filters, ProductHit, ScoredChunk
+from catalog.fusion import fuse_chunks, fuse_products, fusion_config
+from catalog.models import Filters, ProductHit, ScoredChunk
+from catalog.views import KeywordIndexHandle, SearchView, core_chunk_id
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -20,45 +26,20 @@ if TYPE_CHECKING:
     from aisle.settings import RetrievalSettings
     from catalog.store import ProductStore
 
+log = logging.getLogger(__name__)
+
+__all__ = ["HybridSearcher", "KeywordIndexHandle", "SearchView", "core_chunk_id"]
+
+Retriever = Literal["hybrid", "dense", "keyword"]
 # Most products have a handful of chunks; fetch enough of them to fill k products.
 _CHUNKS_PER_PRODUCT = 3
-
-
-def core_chunk_id(product_id: str) -> str:
-    return f"{product_id}::{ChunkKind.CORE.value}::0"
-
-
-class KeywordIndexHandle:
-    """The current BM25 index: reloaded when ingestion saved a new generation.
-
-    When nothing is saved yet, the index is built from the store (kept in memory only:
-    ingestion owns the saved copy).
-    """
-
-    def __init__(self, keyword_dir: Path, store: ProductStore) -> None:
-        self.keyword_dir = Path(keyword_dir)
-        self._store = store
-        self._index: KeywordIndex | None = None
-        self._generation: str | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> KeywordIndex:
-        saved = KeywordIndex.saved_generation(self.keyword_dir)
-        index = self._index
-        if index is not None and saved == self._generation:
-            return index
-        with self._lock:
-            if self._index is not None and saved == self._generation:
-                return self._index
-            loaded = KeywordIndex.load(self.keyword_dir) if saved is not None else None
-            if loaded is None:
-                loaded = KeywordIndex.build(self._store.iter_chunks())
-            self._index, self._generation = loaded, saved
-            return loaded
+# A filtered dense search tests this many unfiltered neighbours per wanted chunk first.
+FILTER_POOL = 10
 
 
 class HybridSearcher:
-    """Dense + keyword search over the store, fused by reciprocal rank and grouped by product."""
+    """Dense + keyword search over the store, fused (``RetrievalSettings.fusion``) and grouped
+    by product."""
 
     def __init__(
         self,
@@ -72,17 +53,75 @@ class HybridSearcher:
         self.keyword = keyword
         self.settings = settings
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ProductHit]:
-        """The ``k`` best products for ``query`` among those matching ``filters``."""
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        retriever: Retriever = "hybrid",
+    ) -> list[ProductHit]:
+        """The ``k`` best products for ``query`` among those matching ``filters``; ``retriever``
+        "dense" or "keyword" uses that one alone (to measure each)."""
         if filters is not None and filters.is_empty():
             filters = None
         candidates = max(self.settings.candidates, k * _CHUNKS_PER_PRODUCT)
         dense: list[ScoredChunk] = []
-        if query.strip():
+        view = self.keyword.view()
+        if query.strip() and retriever != "keyword":
             vector = self.embeddings.embed_query(query)
-            dense = self.store.query(vector, candidates, filters)
-        sparse = self.keyword.get().search(query, candidates, filters)
-        return self._fuse(dense, sparse, k)
+            dense = self._dense(vector, candidates, filters, view)
+        sparse: list[ScoredChunk] = []
+        if retriever != "dense":
+            sparse = view.index.search(query, candidates, filters, mask=view.keyword_mask(filters))
+        hits = self._fuse(dense, self._live(sparse, filters), k)
+        # A product deleted between the dense query and the record fetch has no record left.
+        return [hit for hit in hits if "record" in hit.metadata]
+
+    def _dense(
+        self, vector: Sequence[float], k: int, filters: Filters | None, view: SearchView
+    ) -> list[ScoredChunk]:
+        """The ``k`` nearest chunks that meet ``filters``. Chroma's filtered query scans
+        metadata (hundreds of ms at 40k chunks): the nearest ``k * FILTER_POOL`` ids are taken
+        unfiltered and tested against this generation's product facts instead, and only a
+        filter too selective for that pool goes to Chroma's ``where``."""
+        if filters is None:
+            return self.store.query(vector, k, None)
+        pool = self.store.nearest_ids(vector, k * FILTER_POOL)
+        allowed = view.facts.mask(filters)
+        rows = view.facts.rows_of([chunk_id.rsplit("::", 2)[0] for chunk_id, _ in pool])
+        kept = [
+            (chunk_id, score)
+            for (chunk_id, score), row in zip(pool, rows, strict=True)
+            if row >= 0 and allowed[row]
+        ][:k]
+        if len(kept) < k and len(pool) == k * FILTER_POOL:
+            return self.store.query(vector, k, filters)  # a selective filter: let Chroma scan
+        scores = dict(kept)
+        chunks = self.store.get_chunks([chunk_id for chunk_id, _ in kept])
+        found = [c.model_copy(update={"score": scores[c.chunk_id]}) for c in chunks]
+        # The store's own metadata decides (the facts may be a generation old).
+        live = [c for c in found if filters.matches(c.metadata)]
+        return sorted(live, key=lambda chunk: -chunk.score)
+
+    def _live(self, sparse: list[ScoredChunk], filters: Filters | None) -> list[ScoredChunk]:
+        """Keyword hits as the store holds them now (see the module docstring)."""
+        if not sparse:
+            return []
+        cores = [core_chunk_id(chunk.product_id) for chunk in sparse]
+        stored = {
+            chunk.chunk_id: chunk
+            for chunk in self.store.get_chunks([chunk.chunk_id for chunk in sparse] + cores)
+        }
+        live = []
+        for chunk in sparse:
+            now, core = stored.get(chunk.chunk_id), stored.get(core_chunk_id(chunk.product_id))
+            if now is None or core is None:
+                continue
+            if filters is not None and not filters.matches(core.metadata):
+                continue
+            live.append(now.model_copy(update={"score": chunk.score}))
+        return live
 
     def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
         """Hits for named products (e.g. carried over from earlier turns), in the given order."""
@@ -103,40 +142,26 @@ class HybridSearcher:
     def _fuse(
         self, dense: list[ScoredChunk], sparse: list[ScoredChunk], k: int
     ) -> list[ProductHit]:
-        rrf_k = self.settings.rrf_k
-        # Chunk-level fusion: a chunk found by both retrievers collects both contributions.
-        fused: dict[str, float] = {}
+        config = fusion_config(self.settings)
+        # Chunk-level fusion orders a product's chunks; a chunk both found collects both.
+        fused = fuse_chunks(dense, sparse, config)
         chunks: dict[str, ScoredChunk] = {}
-        for ranking in (dense, sparse):
-            for rank, chunk in enumerate(ranking, start=1):
-                fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
-                # Dense chunks carry the full metadata (the core one its record): keep them.
-                chunks.setdefault(chunk.chunk_id, chunk)
+        for chunk in (*dense, *sparse):
+            # Dense chunks carry the full metadata (the core one its record): keep them.
+            chunks.setdefault(chunk.chunk_id, chunk)
         similarity: dict[str, float] = {}
         for chunk in dense:
             similarity[chunk.product_id] = max(similarity.get(chunk.product_id, -1.0), chunk.score)
 
-        # Product-level fusion: each retriever ranks products by their best chunk.
-        product_score: dict[str, float] = {}
-        for ranking in (dense, sparse):
-            seen: set[str] = set()
-            for chunk in ranking:
-                if chunk.product_id in seen:
-                    continue
-                seen.add(chunk.product_id)
-                rank = len(seen)
-                product_score[chunk.product_id] = product_score.get(chunk.product_id, 0.0) + 1.0 / (
-                    rrf_k + rank
-                )
-        # 1.0 means first in both retrievers.
-        scale = 2.0 / (rrf_k + 1)
-        ranked = sorted(product_score, key=lambda pid: -product_score[pid])[:k]
+        # Product-level fusion: each retriever scores products by their best chunk.
+        product_score = fuse_products(dense, sparse, config)
+        ranked = list(product_score)[:k]
 
         by_product: dict[str, list[ScoredChunk]] = {pid: [] for pid in ranked}
         for chunk_id, chunk in chunks.items():
             if chunk.product_id in by_product:
                 by_product[chunk.product_id].append(
-                    chunk.model_copy(update={"score": fused[chunk_id] / scale})
+                    chunk.model_copy(update={"score": fused[chunk_id]})
                 )
 
         core: dict[str, dict[str, Any]] = {}
@@ -157,7 +182,7 @@ class HybridSearcher:
                     pid,
                     metadata,
                     product_chunks,
-                    score=product_score[pid] / scale,
+                    score=product_score[pid],
                     similarity=similarity.get(pid),
                 )
             )

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from catalog.digests import DigestTable
 from catalog.errors import StoreError
+from catalog.generation import Generation, bump_generation, read_generation
 from catalog.meta import StoreMeta
 from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk, facet_key
 
 # Chroma limits one request's size; page big reads and writes.
 _PAGE = 1000
+# An ids-only read carries no payload: bigger pages, fewer round trips.
+_ID_PAGE = 20_000
+
+
+class FilterError(ValueError):
+    """A filter value Chroma must never see (not finite)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,10 @@ def filters_to_where(filters: Filters | None) -> dict[str, Any] | None:
     """Translate filters into Chroma's ``where`` (several keys need ``$and``)."""
     if filters is None:
         return None
+    for name in ("min_price", "max_price", "min_rating"):
+        value = getattr(filters, name)
+        if value is not None and not math.isfinite(float(value)):
+            raise FilterError(f"{name} must be a finite number")
     clauses: list[dict[str, Any]] = []
     if filters.min_price is not None:
         clauses.append({"price": {"$gte": float(filters.min_price)}})
@@ -39,7 +52,10 @@ def filters_to_where(filters: Filters | None) -> dict[str, Any] | None:
     if filters.brand is not None:
         clauses.append({"brand_key": {"$eq": facet_key(filters.brand)}})
     if filters.category is not None:
-        clauses.append({"category_key": {"$eq": facet_key(filters.category)}})
+        key = facet_key(filters.category)  # any level of the path (Filters.matches agrees)
+        clauses.append(
+            {"$or": [{"category_key": {"$eq": key}}, {"category_keys": {"$contains": key}}]}
+        )
     if filters.in_stock is not None:
         clauses.append({"in_stock": {"$eq": filters.in_stock}})
     if filters.min_rating is not None:
@@ -62,6 +78,8 @@ class ProductStore:
         )
         # Records every process must agree on (profile, generation, jobs, lock).
         self.meta = StoreMeta(client, collection_name)
+        # What ingestion skips unchanged products by (catalog.digests).
+        self.digests = DigestTable(client, collection_name)
 
     @classmethod
     def open(cls, *, chroma_url: str, data_dir: Any, collection: str) -> ProductStore:
@@ -116,23 +134,50 @@ class ProductStore:
 
     def update_metadata(self, chunks: Sequence[Chunk]) -> None:
         """Change metadata in place, keeping the stored vectors (no embedding computed)."""
-        if not chunks:
-            return
-        self._guard(
-            self._collection.update,
-            ids=[chunk.chunk_id for chunk in chunks],
-            metadatas=[_stored_metadata(chunk) for chunk in chunks],
-        )
+        for start in range(0, len(chunks), _PAGE):
+            page = chunks[start : start + _PAGE]
+            self._guard(
+                self._collection.update,
+                ids=[chunk.chunk_id for chunk in page],
+                metadatas=[_stored_metadata(chunk) for chunk in page],
+            )
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
         for start in range(0, len(chunk_ids), _PAGE):
             self._guard(self._collection.delete, ids=list(chunk_ids[start : start + _PAGE]))
 
+    # -- generation -------------------------------------------------------------------------
+    def generation(self) -> Generation:
+        """The store's current generation (``initial`` before the first recorded ingest)."""
+        return read_generation(self.meta)
+
+    def bump_generation(self, *, text_changed: bool, changed: Sequence[str]) -> Generation:
+        """Record that an ingest finished changing the store (see catalog.generation)."""
+        return bump_generation(self.meta, text_changed=text_changed, changed=changed)
+
     # -- reads ------------------------------------------------------------------------------
-    def stored_chunks(self) -> dict[str, StoredChunk]:
-        """Every chunk's id, product, source and hashes: what the ingestion diff compares."""
+    def chunk_ids(self) -> set[str]:
+        """Every chunk id in the collection, read without documents or metadata."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self._guard(self._collection.get, include=[], limit=_ID_PAGE, offset=offset)
+            found.update(page["ids"])
+            if len(page["ids"]) < _ID_PAGE:
+                return found
+            offset += _ID_PAGE
+
+    def stored_chunks(self, chunk_ids: Sequence[str] | None = None) -> dict[str, StoredChunk]:
+        """Id, product, source and hashes of the given chunks (default: every chunk): what the
+        ingestion diff compares. Ids not in the store are left out."""
+        if chunk_ids is None:
+            pages: Iterator[tuple[list[str], list[str], list[Any]]] = self._pages(
+                include=["metadatas"]
+            )
+        else:
+            pages = self._pages_of(list(chunk_ids), include=["metadatas"])
         found: dict[str, StoredChunk] = {}
-        for ids, _, metadatas in self._pages(include=["metadatas"]):
+        for ids, _, metadatas in pages:
             for chunk_id, meta in zip(ids, metadatas, strict=True):
                 found[chunk_id] = StoredChunk(
                     chunk_id=chunk_id,
@@ -195,12 +240,22 @@ class ProductStore:
             )
         return hits
 
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[ScoredChunk]:
-        if not chunk_ids:
-            return []
+    def nearest_ids(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks, nothing else fetched:
+        a few milliseconds where a filtered query costs hundreds at 40k chunks."""
         result = self._guard(
-            self._collection.get, ids=list(chunk_ids), include=["documents", "metadatas"]
+            self._collection.query,
+            query_embeddings=[list(vector)],
+            n_results=n,
+            include=["distances"],
         )
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[ScoredChunk]:
+        """The chunks of these ids that the store holds (missing ids are left out)."""
         return [
             ScoredChunk(
                 chunk_id=chunk_id,
@@ -209,9 +264,10 @@ class ProductStore:
                 metadata=dict(meta),
                 score=0.0,
             )
-            for chunk_id, text, meta in zip(
-                result["ids"], result["documents"], result["metadatas"], strict=True
+            for ids, documents, metadatas in self._pages_of(
+                list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"]
             )
+            for chunk_id, text, meta in zip(ids, documents, metadatas, strict=True)
         ]
 
     def product_chunks(self, product_id: str) -> list[ScoredChunk]:
@@ -263,6 +319,17 @@ class ProductStore:
             offset += _PAGE
 
     # -- internals --------------------------------------------------------------------------
+    def _pages_of(
+        self, chunk_ids: list[str], include: list[str]
+    ) -> Iterator[tuple[list[str], list[str], list[Any]]]:
+        for start in range(0, len(chunk_ids), _PAGE):
+            page = self._guard(
+                self._collection.get, ids=chunk_ids[start : start + _PAGE], include=include
+            )
+            ids = page["ids"]
+            documents = page.get("documents") or [""] * len(ids)
+            yield ids, documents, page.get("metadatas") or [{}] * len(ids)
+
     def _pages(self, include: list[str]) -> Iterator[tuple[list[str], list[str], list[Any]]]:
         offset = 0
         while True:

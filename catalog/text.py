@@ -9,18 +9,35 @@ rules in ``catalog/evidence/text.py``: they are part of its trained artefact.)
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 _WORD = re.compile(r"[^\W_]+(?:[.'][^\W_]+)*", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 
 
 @lru_cache(maxsize=1)
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's list, read from its data module without importing scikit-learn itself
+    (whose package import costs seconds per process)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:  # pragma: no cover - an install problem
+        raise ImportError("scikit-learn is missing: pip install 'aisle-assistant'")
+    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py"
+    namespace: dict[str, object] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    words = namespace["ENGLISH_STOP_WORDS"]
+    assert isinstance(words, frozenset)
+    return words
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    ENGLISH_STOP_WORDS = _english_stop_words()
 
     # Contractions' pieces, question auxiliaries and the verbs of asking a shop for something:
     # words of the dialogue, never of a product.

@@ -13,11 +13,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from aisle.settings import Settings
+from catalog.profile import CatalogProfile
 from catalog.store import ProductStore, StoreError
 from ingestion.loaders import FieldMapping, LoaderError
+from ingestion.profile_view import profile_json, profile_lines
 
-_STAGES = {"loading": "Loading files", "writing": "Embedding and writing", "indexing": "Indexing"}
-_UNITS = {"loading": "files", "writing": "chunks", "indexing": "steps"}
+_STAGES = {
+    "loading": "Loading files",
+    "diffing": "Comparing changed products",
+    "writing": "Embedding and writing",
+    "publishing": "Publishing the new generation",
+}
+_UNITS = {"loading": "files", "diffing": "products", "writing": "chunks", "publishing": "steps"}
 
 
 def run_ingest(
@@ -25,11 +32,14 @@ def run_ingest(
     paths: list[Path],
     *,
     delete_missing: bool = True,
+    changed_only: bool = False,
     mapping: Path | None = None,
     as_json: bool = False,
 ) -> int:
-    """Ingest ``paths``; exit code 2 when any file or row failed, else 0."""
-    from catalog.embeddings import LocalEmbeddings
+    """Ingest ``paths`` under the collection's ingest lock (the one API jobs take too); exit
+    code 2 when any file or row failed or another ingest holds the lock, else 0."""
+    from catalog.embeddings import build_embeddings
+    from catalog.lease import IngestLock, LockHeld
     from ingestion.pipeline import ingest_files
 
     out = Console(soft_wrap=True)
@@ -37,17 +47,29 @@ def run_ingest(
     try:
         field_mapping = FieldMapping.load(mapping) if mapping is not None else None
         store = _open_store(settings)
-        embeddings = LocalEmbeddings(batch_size=settings.embedding.batch_size)
-        with _ProgressReporter(err) as progress:
+        embeddings = build_embeddings(settings.embedding, settings.data_dir)
+        lock = IngestLock(
+            store.meta,
+            ttl_s=settings.ingest.lease_s,
+            lock_file=settings.ingest_lock_file,
+            kind="aisle ingest",
+        )
+        lock.acquire()
+        with lock, _ProgressReporter(err) as progress:
             summary = ingest_files(
                 list(paths),
                 store=store,
                 embeddings=embeddings,
-                keyword_dir=settings.keyword_dir,
                 delete_missing=delete_missing,
+                changed_only=changed_only,
                 mapping=field_mapping,
                 progress=progress,
+                lock=lock,
+                embed_slice=settings.ingest.embed_slice,
+                catalog=settings.catalog,
             )
+    except LockHeld as exc:
+        return _fail(exc, as_json, code="ingest_running")
     except (LoaderError, StoreError) as exc:
         return _fail(exc, as_json, code="mapping" if isinstance(exc, LoaderError) else "store")
     result = summary.to_dict()
@@ -66,6 +88,7 @@ def run_stats(settings: Settings, *, as_json: bool = False) -> int:
         store = _open_store(settings)
         cores = store.core_metadatas()
         chunks = store.count()
+        profile = CatalogProfile.load(store.meta)
     except StoreError as exc:
         return _fail(exc, as_json, code="store")
     categories = Counter(str(meta.get("category") or "(none)") for meta in cores)
@@ -75,9 +98,10 @@ def run_stats(settings: Settings, *, as_json: bool = False) -> int:
         "products": len(cores),
         "chunks": chunks,
         "categories": by_category,
+        "profile": profile_json(profile),
     }
     if as_json:
-        print(json.dumps(stats))
+        print(json.dumps(stats, ensure_ascii=False))
         return 0
     table = Table(title=f"Collection {settings.collection}")
     table.add_column("category")
@@ -87,6 +111,8 @@ def run_stats(settings: Settings, *, as_json: bool = False) -> int:
     out = Console()
     out.print(f"products: {stats['products']}  chunks: {stats['chunks']}")
     out.print(table)
+    for line in profile_lines(profile):
+        out.print(line, highlight=False)
     return 0
 
 

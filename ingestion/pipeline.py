@@ -1,18 +1,23 @@
 """Idempotent, product-keyed ingestion: load files, diff against the store, write what changed.
 
-Per product, each chunk is compared with the stored one by content hash and metadata hash:
+A product whose digest (``ingestion/stored.py``) matches the stored one is unchanged and is
+not even chunked; so an unchanged re-ingest costs loading the files and two small store reads.
+Every other product is chunked and each chunk compared with the stored one by content hash
+and metadata hash:
 
 - nothing changed: skipped, no embedding computed;
-- only metadata changed (price, stock, rating...): updated in place, no embedding computed;
+- only metadata changed (price, stock, rating...): updated in place in large calls, no
+  embedding computed, and the keyword index is left alone;
 - text changed: the changed chunks are embedded; the product's other chunks are rewritten
   with their stored vectors in the same call, and its stale chunks are deleted.
 
-Embedding runs over large batches spanning many products (one encode call each), so a first
-ingest costs about as much as encoding the texts. Writes go in groups of whole products, one
-store call per group, so a killed ingest leaves every product either as it was or as it
-should be; running it again finishes the job (chunk ids are stable: nothing is duplicated).
-Known limit: a product that loses chunks has them deleted right after its group's upsert; a
-kill between the two leaves those stale chunks until the next run removes them.
+Embedding runs over batches spanning many products, encoded in small slices so that shoppers'
+queries never wait long for the model. Writes go in groups of whole products, one store call
+per group, so a killed ingest leaves every product either as it was or as it should be;
+running it again finishes the job (chunk ids are stable: nothing is duplicated). The store's
+generation is bumped after the last write: readers refresh then. Known limit: a product that
+loses chunks has them deleted right after its group's upsert; a kill between the two leaves
+those stale chunks until the next run removes them.
 """
 
 from __future__ import annotations
@@ -20,29 +25,49 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from aisle.settings import CatalogSettings
+from catalog.digests import ProductDigest
+from catalog.embedding_record import check_embedding_record, record_embedding
 from catalog.embeddings import LocalEmbeddings
-from catalog.keyword import KeywordIndex
-from catalog.models import Chunk, Product
+from catalog.models import Chunk
 from catalog.store import ProductStore, StoredChunk
 from ingestion.chunking import chunk_product
+from ingestion.gather import (
+    attach_documents_to_stored_products,
+    keep_sources,
+    load_products,
+)
 from ingestion.loaders import (
     FieldMapping,
     LoadedProduct,
-    LoaderError,
     LoadError,
     discover,
-    is_document,
-    load_path,
+)
+from ingestion.profiling import update_profile
+from ingestion.stored import (
+    StoredCatalog,
+    StoredProduct,
+    forget_run,
+    new_digest,
+    product_digest,
+    record_run,
+    run_fingerprint,
+    unchanged_run,
 )
 
 # Chunks per store write (whole products, one call each): a killed ingest loses little.
 WRITE_GROUP_CHUNKS = 256
-# Chunks per encode call, in model batches (embedding.batch_size): 32 x 64 = 2048 by default.
+# Chunks embedded before their groups are written, in model batches (embedding.batch_size):
+# 32 x 64 = 2048 by default. They are encoded in slices of ``embed_slice`` texts per call.
 EMBED_BATCHES_PER_CALL = 32
+DEFAULT_EMBED_SLICE = 64
+# Chunks per metadata-only update call (no vectors travel: large calls are cheap).
+METADATA_GROUP_CHUNKS = 1000
 
-# progress(stage, done, total); stages: "loading" (files), "writing" (chunks), "indexing".
+# progress(stage, done, total); stages: "loading" (files), "diffing" (changed products),
+# "writing" (chunks), "publishing" (the new generation).
 ProgressCallback = Callable[[str, int, int], None]
 Status = Literal["added", "updated", "metadata_only", "unchanged"]
 
@@ -110,127 +135,103 @@ def plan_product(chunks: list[Chunk], stored: dict[str, StoredChunk]) -> Product
     return ProductPlan(product_id, "unchanged")
 
 
+class LeaseLike(Protocol):
+    def check(self) -> None:
+        """Raise when the ingest lock was lost (another run may be writing)."""
+
+
 def ingest_files(
     paths: list[Path],
     *,
     store: ProductStore,
     embeddings: LocalEmbeddings,
-    keyword_dir: Path,
     delete_missing: bool = True,
+    changed_only: bool = False,
     mapping: FieldMapping | None = None,
     progress: ProgressCallback | None = None,
+    lock: LeaseLike | None = None,
+    embed_slice: int = DEFAULT_EMBED_SLICE,
+    keyword_dir: Path | None = None,
+    catalog: CatalogSettings | None = None,
 ) -> IngestSummary:
     """Load ``paths`` (files or folders) into ``store``; only what changed is touched.
 
     Products that a fully read source file held before but no longer holds are deleted unless
-    ``delete_missing`` is False. The BM25 index in ``keyword_dir`` is rebuilt from the store.
+    ``delete_missing`` is False or ``changed_only`` says the files hold only changed products.
+    When anything changed, the store's generation is bumped last: readers switch then. ``lock``
+    (the caller's ingest lock) is checked before every write. ``keyword_dir`` is accepted for
+    callers written before issue 13 and ignored: every process builds its keyword index.
+    ``catalog`` (settings) overrides the currency and locale the catalog profile learns.
     """
+    check_embedding_record(store, embeddings)  # never mix vectors of two backends
     report = progress or _no_progress
     summary = IngestSummary()
     files, problems = discover(paths)
     summary.errors.extend(problems)
-    products, complete_sources = _load(files, mapping, summary, report)
+    deletes = delete_missing and not changed_only
+    fingerprint = run_fingerprint(files, mapping, deletes)
+    if not problems and (same := unchanged_run(store, fingerprint)) is not None:
+        summary.unchanged = same  # the very files the last run read, and nothing wrote since
+        return summary
+    products, complete_sources = load_products(files, mapping, summary.errors, report)
 
-    stored_by_product: dict[str, dict[str, StoredChunk]] = {}
-    for chunk in store.stored_chunks().values():
-        stored_by_product.setdefault(chunk.product_id, {})[chunk.chunk_id] = chunk
-
-    _attach_documents_to_stored_products(products, stored_by_product, store)
-    plans = [
-        plan_product(chunk_product(item), stored_by_product.get(product_id, {}))
-        for product_id, item in products.items()
-    ]
-    for plan in plans:
+    stored = StoredCatalog(store)
+    attach_documents_to_stored_products(products, stored, store)
+    if changed_only:
+        keep_sources(products, stored)
+    digests = {product_id: product_digest(item) for product_id, item in products.items()}
+    to_diff = [pid for pid in products if stored.digest(pid) != digests[pid]]
+    summary.unchanged = len(products) - len(to_diff)
+    report("diffing", 0, len(to_diff))
+    stored_chunks = stored.chunks_of(to_diff)
+    plans: list[ProductPlan] = []
+    new_digests: dict[str, ProductDigest | None] = {}
+    for product_id in to_diff:
+        chunks = chunk_product(products[product_id])
+        plan = plan_product(chunks, stored_chunks.get(product_id, {}))
         setattr(summary, plan.status, getattr(summary, plan.status) + 1)
-    doomed = (
-        _missing_products(stored_by_product, products, complete_sources) if delete_missing else []
-    )
-    marker = keyword_dir.with_name(keyword_dir.name + ".stale")
-    index_was_stale = marker.exists() or KeywordIndex.saved_generation(keyword_dir) is None
-    if doomed or any(plan.status != "unchanged" for plan in plans):
-        # Until the index is saved again, a killed run leaves this sign that it is stale.
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-    changed = _write(plans, store, embeddings, summary, report)
-    for group in _groups(doomed, WRITE_GROUP_CHUNKS, size=len):
-        store.delete([chunk_id for chunk_ids in group for chunk_id in chunk_ids])
+        new_digests[product_id] = new_digest(
+            products[product_id], digests[product_id], (chunk.chunk_id for chunk in chunks)
+        )
+        if plan.status != "unchanged":
+            plans.append(plan)
+    report("diffing", len(to_diff), len(to_diff))
+    doomed: list[StoredProduct] = []
+    if deletes:
+        doomed = _missing_products(stored, products, complete_sources)
+
+    # A digest leaves before its product's chunks change and comes back after: a killed run
+    # never leaves a digest that does not describe the stored chunks.
+    touched = [plan.product_id for plan in plans] + [product.product_id for product in doomed]
+    if touched or new_digests:
+        forget_run(store)
+    stored.table.remove(pid for pid in touched if stored.digest(pid) is not None)
+    if plans:  # before the first vector lands: a killed run still says who wrote them
+        record_embedding(store, embeddings)
+    _write(plans, store, embeddings, summary, report, lock=lock, embed_slice=embed_slice)
+    for group in _groups(doomed, WRITE_GROUP_CHUNKS, size=lambda p: len(p.chunk_ids)):
+        _check(lock)
+        store.delete([chunk_id for product in group for chunk_id in sorted(product.chunk_ids)])
     summary.deleted = len(doomed)
+    new_digests.update({product.product_id: None for product in doomed})
+    stored.table.write(new_digests)
 
-    if changed or doomed or index_was_stale:
-        report("indexing", 0, 1)
-        KeywordIndex.build(store.iter_chunks()).save(keyword_dir)
-        report("indexing", 1, 1)
-    marker.unlink(missing_ok=True)
+    changed = [plan.product_id for plan in plans] + [product.product_id for product in doomed]
+    text_changed = bool(doomed) or any(plan.status != "metadata_only" for plan in plans)
+    # The profile follows the catalog's texts and schemas: a price or stock feed (metadata
+    # only) leaves it as it is, so it costs nothing there.
+    profiled = update_profile(store, products.values(), changed=text_changed, catalog=catalog)
+    if changed or profiled:
+        # Records derived from the new contents (catalog profile, embedding backend) are
+        # written before this point, after the chunks; the generation bump comes last.
+        _check(lock)
+        report("publishing", 0, 1)
+        store.bump_generation(text_changed=text_changed, changed=changed)
+        report("publishing", 1, 1)
     summary.failed = len(summary.errors)
+    if not summary.errors:
+        record_run(store, fingerprint, len(products))
     return summary
-
-
-# -- loading -----------------------------------------------------------------------------------
-def _load(
-    files: list[Path],
-    mapping: FieldMapping | None,
-    summary: IngestSummary,
-    report: ProgressCallback,
-) -> tuple[dict[str, LoadedProduct], set[str]]:
-    """Products by id across all files (catalog rows first, then documents), and the sources
-    read without any error (the only ones that may delete products)."""
-    ordered = sorted(files, key=is_document)
-    products: dict[str, LoadedProduct] = {}
-    complete: set[str] = set()
-    for done, path in enumerate(ordered, start=1):
-        try:
-            result = load_path(path, mapping)
-        except LoaderError as exc:
-            summary.errors.append(LoadError(str(path), None, str(exc)))
-            report("loading", done, len(ordered))
-            continue
-        summary.errors.extend(result.errors)
-        if result.complete and not result.errors:
-            complete.add(result.source)
-        for item in result.products:
-            product_id = item.product.product_id
-            first = products.get(product_id)
-            if first is None:
-                products[product_id] = item
-            elif is_document(path):
-                # A document about a product loaded already adds its text to that product.
-                first.documents.extend(item.documents)
-            else:
-                where = first.product.source + (f":{first.line}" if first.line else "")
-                summary.errors.append(
-                    LoadError(
-                        result.source,
-                        item.line,
-                        f"duplicate product id {product_id!r} (first seen at {where})",
-                    )
-                )
-        report("loading", done, len(ordered))
-    return products, complete
-
-
-def _attach_documents_to_stored_products(
-    products: dict[str, LoadedProduct],
-    stored_by_product: dict[str, dict[str, StoredChunk]],
-    store: ProductStore,
-) -> None:
-    """A document about a product that an earlier run loaded from a catalog file adds its text
-    to that product (rebuilt from its stored record) instead of replacing the product."""
-    for product_id, item in products.items():
-        source = item.product.source
-        core = stored_by_product.get(product_id, {}).get(f"{product_id}::core::0")
-        if not is_document(Path(source)) or core is None or core.source == source:
-            continue
-        if is_document(Path(core.source)):
-            continue  # the product itself came from a document: this one replaces it
-        record = store.get_product(product_id)
-        if record is None:
-            continue
-        record.pop("in_stock", None)
-        try:
-            product = Product.model_validate(record)
-        except ValueError:
-            continue
-        products[product_id] = LoadedProduct(product=product, documents=item.documents)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -240,15 +241,22 @@ def _write(
     embeddings: LocalEmbeddings,
     summary: IngestSummary,
     report: ProgressCallback,
-) -> bool:
+    *,
+    lock: LeaseLike | None,
+    embed_slice: int,
+) -> None:
     rewrites = [plan for plan in plans if plan.status in ("added", "updated")]
     in_place = [plan for plan in plans if plan.status == "metadata_only"]
     total = sum(plan.size for plan in rewrites) + sum(plan.size for plan in in_place)
     done = 0
     if total:
         report("writing", 0, total)
-    # One encode call per embed batch: the model sorts its texts by length, so padding stays
-    # as low as for a bare encode of everything. Then the batch is written group by group.
+    # Metadata-only changes first, in large calls: a price feed is done in a few round trips.
+    for group in _groups(in_place, METADATA_GROUP_CHUNKS, size=lambda plan: plan.size):
+        _check(lock)
+        store.update_metadata([chunk for plan in group for chunk in plan.metadata])
+        done += sum(plan.size for plan in group)
+        report("writing", done, total)
     embed_batch = max(WRITE_GROUP_CHUNKS, embeddings.batch_size * EMBED_BATCHES_PER_CALL)
     for batch in _groups(rewrites, embed_batch, size=lambda plan: plan.size):
         kept_ids = [chunk.chunk_id for plan in batch for chunk in plan.keep_vector]
@@ -259,16 +267,11 @@ def _write(
             for chunk in (*plan.embed, *plan.keep_vector)
             if chunk.chunk_id not in kept  # a vector missing from the store is computed again
         ]
-        vectors = dict(
-            zip(
-                (chunk.chunk_id for chunk in to_embed),
-                embeddings.embed_documents([chunk.text for chunk in to_embed]),
-                strict=True,
-            )
-        )
+        vectors = _embed(embeddings, to_embed, embed_slice)
         summary.chunks_embedded += len(to_embed)
         vectors.update(kept)
         for group in _groups(batch, WRITE_GROUP_CHUNKS, size=lambda plan: plan.size):
+            _check(lock)
             chunks = [chunk for plan in group for chunk in (*plan.embed, *plan.keep_vector)]
             store.upsert(chunks, [vectors[chunk.chunk_id] for chunk in chunks])
             stale = [chunk_id for plan in group for chunk_id in plan.stale]
@@ -276,27 +279,37 @@ def _write(
                 store.delete(stale)
             done += sum(plan.size for plan in group)
             report("writing", done, total)
-    for group in _groups(in_place, WRITE_GROUP_CHUNKS, size=lambda plan: plan.size):
-        store.update_metadata([chunk for plan in group for chunk in plan.metadata])
-        done += sum(plan.size for plan in group)
-        report("writing", done, total)
-    return bool(rewrites or in_place)
+
+
+def _embed(
+    embeddings: LocalEmbeddings, chunks: list[Chunk], slice_size: int
+) -> dict[str, list[float]]:
+    """Vectors by chunk id, encoded in small calls (the model lock is free between two, so a
+    shopper's query waits for one slice at most), longest texts together to keep padding low."""
+    ordered = sorted(chunks, key=lambda chunk: -len(chunk.text))
+    vectors: dict[str, list[float]] = {}
+    for start in range(0, len(ordered), slice_size):
+        part = ordered[start : start + slice_size]
+        encoded = embeddings.embed_documents([chunk.text for chunk in part])
+        vectors.update(zip((chunk.chunk_id for chunk in part), encoded, strict=True))
+    return vectors
+
+
+def _check(lock: LeaseLike | None) -> None:
+    if lock is not None:
+        lock.check()
 
 
 def _missing_products(
-    stored_by_product: dict[str, dict[str, StoredChunk]],
-    products: dict[str, LoadedProduct],
-    complete_sources: set[str],
-) -> list[list[str]]:
-    """Chunk ids of each stored product whose source file was read in full but lacks it now."""
-    doomed = []
-    for product_id, chunks in sorted(stored_by_product.items()):
-        if product_id in products:
-            continue
-        core = chunks.get(f"{product_id}::core::0")
-        if core is not None and core.source in complete_sources:
-            doomed.append(sorted(chunks))
-    return doomed
+    stored: StoredCatalog, products: dict[str, LoadedProduct], complete_sources: set[str]
+) -> list[StoredProduct]:
+    """Stored products whose source file was read in full but lacks them now."""
+    missing = [
+        product
+        for product_id, product in stored.products.items()
+        if product.source in complete_sources and product_id not in products
+    ]
+    return sorted(missing, key=lambda product: product.product_id)
 
 
 def _groups(items: list[Any], limit: int, *, size: Callable[[Any], int]) -> Iterator[list[Any]]:

@@ -150,7 +150,9 @@ def update_profile(
         source = item.product.source
         if item.schema is not None and source not in fresh:
             fresh[source] = source_profile(source, item.schema)
-    schemas_changed = any(known.get(name) != schema for name, schema in fresh.items())
+    schemas_changed = any(
+        name not in known or _shape(known[name]) != _shape(schema) for name, schema in fresh.items()
+    )
     quiet = previous is not None and not changed and not schemas_changed
     if quiet and previous is not None and _overrides_hold(previous, currency, locale):
         return False
@@ -162,6 +164,13 @@ def update_profile(
         return False
     profile.save(store.meta)
     return True
+
+
+def _shape(source: SourceProfile) -> tuple[object, ...]:
+    """What a file's schema is, without its value statistics (examples, coverage), which a
+    price feed changes without changing what the fields mean."""
+    fields = tuple((f.name, f.role, f.type, f.unit) for f in source.fields)
+    return (fields, source.decimal, source.lakh)
 
 
 def rating_scale(ratings: Iterable[Any]) -> float | None:

@@ -12,7 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalog.errors import StoreError
+from catalog.store import FilterError
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         status, code, message = _describe_validation(exc)
         return _json(status, code, message)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
+        # A value read from the request's words that no model accepts (a 400-digit price):
+        # the request is what is wrong, not the service.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ())) or 'value'}: {err.get('msg')}"
+            for err in exc.errors()[:3]
+        )
+        return _json(422, "invalid_value", f"the request holds a value out of range ({problems})")
+
+    @app.exception_handler(FilterError)
+    async def _invalid_filter(_: Request, exc: FilterError) -> JSONResponse:
+        return _json(422, "invalid_value", str(exc))
+
+    @app.exception_handler(StoreError)
+    async def _store_down(_: Request, exc: StoreError) -> JSONResponse:
+        return _json(503, "store_unavailable", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,27 +1,29 @@
-"""Ingest jobs: one at a time per collection, run in a worker thread, recorded on disk.
+"""Ingest jobs: one at a time per collection, run in a worker thread, recorded in the store.
 
-The per-collection lock is an ``flock`` on a file under ``data_dir/jobs``: it holds across
-threads and across API processes sharing the data dir, and the kernel drops it when a process
-dies. Job records are JSON files there too, so any replica can answer ``GET /v1/ingest/{id}``.
+The one-at-a-time lock is the store's ingest lease (``catalog.lease``), the same one
+``aisle ingest`` takes, plus an ``flock`` beside an embedded store; job records are
+``job:<id>`` records of ``store.meta``. So replicas that share nothing but Chroma refuse a
+second job (409) and answer ``GET /v1/ingest/{id}`` for a job any of them runs; a job whose
+process died (its lease expired) is reported as failed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import logging
-import os
 import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from service.errors import AppError
+from catalog.errors import StoreError
+from catalog.lease import IngestLock, LeaseLost, LockHeld, current_holder
+from catalog.store import ProductStore
+from service.errors import AppError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,12 @@ COUNT_FIELDS = (
     "chunks_embedded",
 )
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+_PROGRESS_SAVE_S = 2.0  # other replicas read progress from the store: a write this often
 
 # progress(stage, done, total), as the pipeline reports it.
 Progress = Callable[[str, int, int], None]
-# (files, delete_missing, progress) -> the pipeline's IngestSummary (anything with to_dict()).
-IngestRunner = Callable[[list[Path], bool, Progress], Any]
+# (files, delete_missing, progress, lock) -> the pipeline's IngestSummary (with to_dict()).
+IngestRunner = Callable[[list[Path], bool, Progress, IngestLock], Any]
 
 
 class JobConflict(AppError):
@@ -67,48 +70,15 @@ class IngestJob:
     errors: list[dict[str, Any]] = field(default_factory=list)
     message: str | None = None
     progress: dict[str, Any] | None = None  # {"stage", "done", "total"} while it runs
+    owner: str | None = None  # the ingest lease that runs it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-class _CollectionLock:
-    """An exclusive, non-blocking ``flock``; the file names the job holding it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def write_holder(self, job_id: str) -> None:
-        assert self._fd is not None
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, job_id.encode(), 0)
-
-    def holder(self) -> str | None:
-        try:
-            text = self.path.read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
-        return text if _JOB_ID.match(text) else None
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IngestJob:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 class IngestJobs:
@@ -116,22 +86,23 @@ class IngestJobs:
 
     def __init__(
         self,
-        jobs_dir: Path,
+        store: Callable[[], ProductStore],
         collection: str,
         run: IngestRunner,
+        *,
+        lock_file: Path | None = None,
+        lease_s: float = 30.0,
         on_finish: Callable[[IngestJob], None] | None = None,
     ) -> None:
-        self.jobs_dir = Path(jobs_dir)
+        self._store = store
         self.collection = collection
+        self.lock_path = lock_file
+        self.lease_s = lease_s
         self._run = run
         self._on_finish = on_finish
         self._jobs: dict[str, IngestJob] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._guard = threading.Lock()
-
-    @property
-    def lock_path(self) -> Path:
-        return self.jobs_dir / f"{self.collection}.lock"
 
     @contextlib.contextmanager
     def reserve(self) -> Iterator[JobSlot]:
@@ -140,14 +111,19 @@ class IngestJobs:
         The lock passes to the worker when :meth:`JobSlot.start` is called; otherwise it is
         released when the block ends (a refused upload leaves no job behind).
         """
-        lock = _CollectionLock(self.lock_path)
-        if not lock.try_acquire():
-            holder = lock.holder()
-            running = f" (job {holder})" if holder else ""
+        store = self._store()
+        lock = IngestLock(store.meta, ttl_s=self.lease_s, lock_file=self.lock_path, kind="api")
+        try:
+            lock.acquire()
+        except LockHeld as exc:
+            job = exc.holder.get("job_id")
+            running = f" (job {job})" if job else f" ({exc.holder.get('kind', 'aisle ingest')})"
             raise JobConflict(
                 f"an ingest job is already running for collection {self.collection!r}{running}; "
                 "wait for it to finish"
-            )
+            ) from None
+        except StoreError as exc:
+            raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
         slot = JobSlot(self, lock)
         try:
             yield slot
@@ -162,7 +138,10 @@ class IngestJobs:
             job = self._jobs.get(job_id)
         if job is not None:
             return job
-        return self._load(job_id)
+        try:
+            return self._load(job_id)
+        except StoreError as exc:
+            raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
 
     def wait(self, job_id: str, timeout: float | None = None) -> None:
         """Block until the job's worker thread ends (for shutdown and tests)."""
@@ -177,7 +156,7 @@ class IngestJobs:
     # -- internals ------------------------------------------------------------------------------
     def _start(
         self,
-        lock: _CollectionLock,
+        lock: IngestLock,
         files: list[Path],
         *,
         display: dict[str, str],
@@ -192,8 +171,9 @@ class IngestJobs:
             files=[display.get(str(path), path.name) for path in files],
             delete_missing=delete_missing,
             created_at=_now(),
+            owner=lock.owner,
         )
-        lock.write_holder(job.job_id)
+        lock.update(job_id=job.job_id)
         with self._guard:
             self._jobs[job.job_id] = job
         self._save(job)
@@ -208,19 +188,19 @@ class IngestJobs:
         return job
 
     def _work(
-        self, job: IngestJob, lock: _CollectionLock, files: list[Path], display: dict[str, str]
+        self, job: IngestJob, lock: IngestLock, files: list[Path], display: dict[str, str]
     ) -> None:
         try:
             job.status = "running"
             job.started_at = _now()
-            self._save(job)
+            self._save_quietly(job)
             log.info(
                 "ingest job %s started",
                 job.job_id,
                 extra={"job_id": job.job_id, "files": job.files},
             )
             try:
-                summary = self._run(files, job.delete_missing, self._progress(job))
+                summary = self._run(files, job.delete_missing, self._progress(job), lock)
                 report = summary.to_dict() if hasattr(summary, "to_dict") else dict(summary)
                 job.counts = {name: int(report.get(name) or 0) for name in COUNT_FIELDS}
                 job.errors = [_displayed(error, display) for error in report.get("errors", [])]
@@ -228,54 +208,61 @@ class IngestJobs:
             except Exception as exc:  # the job fails; the service keeps serving
                 log.exception("ingest job %s failed", job.job_id, extra={"job_id": job.job_id})
                 job.status = "failed"
-                job.message = _hide_paths(f"{type(exc).__name__}: {exc}", display)
+                reason = "the ingest lock was lost" if isinstance(exc, LeaseLost) else ""
+                job.message = reason or _hide_paths(f"{type(exc).__name__}: {exc}", display)
             job.finished_at = _now()
-            self._save(job)
+            self._save_quietly(job)
             log.info(
                 "ingest job %s %s",
                 job.job_id,
                 job.status,
                 extra={"job_id": job.job_id, "counts": job.counts},
             )
-            if self._on_finish is not None:
-                try:
-                    self._on_finish(job)
-                except Exception:
-                    log.exception("ingest job %s: after-job hook failed", job.job_id)
         finally:
             lock.release()
+        if self._on_finish is not None:
+            try:
+                self._on_finish(job)
+            except Exception:
+                log.exception("ingest job %s: after-job hook failed", job.job_id)
 
     def _progress(self, job: IngestJob) -> Progress:
+        saved_at = [0.0]
+
         def report(stage: str, done: int, total: int) -> None:
             stage_changed = job.progress is None or job.progress.get("stage") != stage
             job.progress = {"stage": stage, "done": done, "total": total}
-            if stage_changed:  # other replicas read the file; a write per stage is enough
-                self._save(job)
+            now = time.monotonic()
+            if stage_changed or now - saved_at[0] >= _PROGRESS_SAVE_S:
+                saved_at[0] = now
+                self._save_quietly(job)
 
         return report
 
-    def _path(self, job_id: str) -> Path:
-        return self.jobs_dir / f"{job_id}.json"
-
     def _save(self, job: IngestJob) -> None:
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
-        staging = self._path(job.job_id).with_suffix(".tmp")
-        staging.write_text(json.dumps(job.to_dict()), encoding="utf-8")
-        os.replace(staging, self._path(job.job_id))
+        self._store().meta.put(f"job:{job.job_id}", job.to_dict())
+
+    def _save_quietly(self, job: IngestJob) -> None:
+        try:
+            self._save(job)
+        except (StoreError, AppError) as exc:  # the local record stays; GET here still works
+            log.warning("cannot record ingest job %s: %s", job.job_id, exc)
 
     def _load(self, job_id: str) -> IngestJob | None:
+        meta = self._store().meta
+        data = meta.get(f"job:{job_id}")
+        if data is None:
+            return None
         try:
-            data = json.loads(self._path(job_id).read_text(encoding="utf-8"))
-            job = IngestJob(**data)
-        except (OSError, ValueError, TypeError):
+            job = IngestJob.from_dict(data)
+        except TypeError:
             return None
         if job.collection != self.collection:
             return None
         if job.status in {"queued", "running"}:
-            # Another replica may be running it; if nobody holds the lock, its process died.
-            probe = _CollectionLock(self.lock_path)
-            if probe.try_acquire():
-                probe.release()
+            # Another replica may be running it; if its lease is gone, its process died.
+            holder = current_holder(meta)
+            if holder is None or holder.get("owner") != job.owner:
                 job.status = "failed"
                 job.message = "interrupted: the server running the job stopped"
         return job
@@ -284,7 +271,7 @@ class IngestJobs:
 class JobSlot:
     """The reserved right to start one job (see :meth:`IngestJobs.reserve`)."""
 
-    def __init__(self, jobs: IngestJobs, lock: _CollectionLock) -> None:
+    def __init__(self, jobs: IngestJobs, lock: IngestLock) -> None:
         self._jobs = jobs
         self._lock = lock
         self.started = False
@@ -304,6 +291,9 @@ class JobSlot:
             return self._jobs._start(
                 self._lock, files, display=display, source=source, delete_missing=delete_missing
             )
+        except StoreError as exc:
+            self._lock.release()
+            raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
         except BaseException:
             self._lock.release()
             raise

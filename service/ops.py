@@ -22,10 +22,10 @@ from service.observability import (
 )
 from service.security import (
     INGEST_PREFIX,
-    KEYED_PREFIXES,
     CORSMiddleware,
     SecurityMiddleware,
     cors_options,
+    keyed_prefixes,
 )
 
 metrics_router = APIRouter(tags=["operations"])
@@ -49,11 +49,18 @@ def install_ops(app: FastAPI, settings: Settings) -> None:
 
     def on_finish(job: IngestJob) -> None:
         metrics.record_ingest(job.status, job.counts)
+        # This process serves the new generation at once; other replicas see it on their
+        # next generation check.
+        state = getattr(app.state, "aisle", None)
+        if state is not None:
+            state.catalog.refresh()
 
     jobs = IngestJobs(
-        settings.data_dir / "jobs",
+        lambda: app.state.aisle.catalog.store(),
         settings.collection,
         run=_ingest_runner(app, settings),
+        lock_file=settings.ingest_lock_file,
+        lease_s=settings.ingest.lease_s,
         on_finish=on_finish,
     )
     app.state.ingest_jobs = jobs
@@ -73,8 +80,10 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
 def _document_edge_errors(app: FastAPI, settings: Settings) -> None:
-    """Add to the OpenAPI schema the refusals the edge layers give on any API operation."""
+    """Add to the OpenAPI schema the refusals the edge layers give on any API operation, and
+    the configured text limits (the models carry only absolute ceilings)."""
     build = app.openapi
+    keyed = keyed_prefixes(settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -88,7 +97,7 @@ def _document_edge_errors(app: FastAPI, settings: Settings) -> None:
                 if "application/json" in operation.get("requestBody", {}).get("content", {}):
                     edge["400"] = "The body is not valid JSON."
                     edge["413"] = "The body is larger than AISLE_API__MAX_BODY_BYTES."
-                if settings.api_keys and any(path.startswith(p) for p in KEYED_PREFIXES):
+                if any(path.startswith(prefix) for prefix in keyed):
                     edge["401"] = "An API key is required (X-API-Key or Authorization: Bearer)."
                 if settings.api.rate_limit_per_minute > 0:
                     edge["429"] = "Rate limit reached; retry after Retry-After seconds."
@@ -101,16 +110,30 @@ def _document_edge_errors(app: FastAPI, settings: Settings) -> None:
                             "content": {"application/json": {"schema": _ERROR_REF}},
                         },
                     )
+        _document_text_limits(schema, settings)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _document_text_limits(schema: dict[str, Any], settings: Settings) -> None:
+    limits = settings.api
+    models = schema.get("components", {}).get("schemas", {})
+    for model, prop, limit in (
+        ("SearchRequest", "query", limits.max_query_chars),
+        ("ChatRequest", "message", limits.max_message_chars),
+        ("HistoryTurn", "content", limits.max_history_chars),
+    ):
+        found = models.get(model, {}).get("properties", {}).get(prop)
+        if found is not None:
+            found["maxLength"] = limit
+
+
 def _ingest_runner(app: FastAPI, settings: Settings) -> Any:
     """The job body: the same pipeline as ``aisle ingest``, on the app's store and model."""
 
-    def run(files: list[Path], delete_missing: bool, progress: Progress) -> Any:
+    def run(files: list[Path], delete_missing: bool, progress: Progress, lock: Any) -> Any:
         from ingestion.pipeline import ingest_files
 
         state = app.state.aisle
@@ -118,9 +141,11 @@ def _ingest_runner(app: FastAPI, settings: Settings) -> Any:
             files,
             store=state.catalog.store(),
             embeddings=state.embeddings,
-            keyword_dir=settings.keyword_dir,
             delete_missing=delete_missing,
             progress=progress,
+            lock=lock,
+            embed_slice=settings.ingest.embed_slice,
+            catalog=settings.catalog,
         )
 
     return run

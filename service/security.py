@@ -2,19 +2,28 @@
 
 One ASGI middleware does the checks before any endpoint runs, so a refused request costs
 nothing (no body is read, no model is touched). Every refusal is the JSON error shape.
+
+Rate limits use the ``limits`` library, keyed by API key, else by client address. The address
+is the TCP peer unless the peer is a configured trusted proxy (``AISLE_API__TRUSTED_PROXIES``):
+then it is the right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy, so a
+client cannot pick its own bucket by sending the header. Counters live in
+``AISLE_API__RATE_LIMIT_STORAGE`` (memory: per process; replicas need a shared storage such as
+``redis://`` for one global limit).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import math
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
+from limits import RateLimitItemPerMinute
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,15 +31,27 @@ from aisle.settings import Settings
 from service.errors import error_body
 
 INGEST_PREFIX = "/v1/ingest"
-# Shopper endpoints that need a key when keys are configured.
-KEYED_PREFIXES = ("/v1/search", "/v1/chat")
+# Shopper endpoints that always need a key when keys are configured.
+SHOPPER_PREFIXES = ("/v1/search", "/v1/chat")
+# The rest of the catalog (and the OpenAI-compatible /v1/models): keyed unless the operator
+# turns AISLE_API__PROTECT_CATALOG off.
+CATALOG_PREFIXES = ("/v1/products", "/v1/facets", "/v1/models")
+KEYED_PREFIXES = SHOPPER_PREFIXES + CATALOG_PREFIXES
 # Everything under /v1 except the operator API is rate limited (the admin token guards that).
 LIMITED_PREFIX = "/v1/"
-_MAX_BUCKETS = 50_000
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _has_prefix(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
+
+
+def keyed_prefixes(settings: Settings) -> tuple[str, ...]:
+    """The paths that need an API key under these settings (none without keys)."""
+    if not settings.api_keys:
+        return ()
+    return KEYED_PREFIXES if settings.catalog_protected else SHOPPER_PREFIXES
 
 
 def key_id(key: str) -> str:
@@ -54,47 +75,44 @@ def matches_secret(candidate: str | None, secret: str) -> bool:
     return hmac.compare_digest(candidate.encode(), secret.encode())
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
+    """The client's address: the peer, or what trusted proxies say it forwarded for."""
+    if not peer or not trusted or not _is_trusted(peer, trusted):
+        return peer or "-"
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _parse_ip(hop):
+            return peer  # a malformed chain: trust nothing in it
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    parsed = _parse_ip(address)
+    return parsed is not None and any(parsed in network for network in trusted)
 
 
 class RateLimiter:
-    """Token buckets per client: ``per_minute`` requests a minute, bursts up to the same."""
+    """``per_minute`` requests a minute per client (a sliding window), in ``storage``."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+    def __init__(self, per_minute: int, storage: str = "memory://") -> None:
+        self.item = RateLimitItemPerMinute(per_minute)
+        self._strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage))
 
     def acquire(self, client: str) -> float:
         """0 when the request may go; otherwise the seconds until it could."""
-        now = self._clock()
-        with self._lock:
-            bucket = self._buckets.get(client)
-            if bucket is None:
-                if len(self._buckets) >= _MAX_BUCKETS:
-                    self._forget_idle(now)
-                bucket = self._buckets[client] = _Bucket(self.capacity, now)
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / self.rate
-
-    def _forget_idle(self, now: float) -> None:
-        # A bucket that has refilled completely carries no information.
-        full_after = self.capacity / self.rate
-        for client in [c for c, b in self._buckets.items() if now - b.updated >= full_after]:
-            del self._buckets[client]
-        if len(self._buckets) >= _MAX_BUCKETS:  # still full: forget the oldest half
-            by_age = sorted(self._buckets, key=lambda c: self._buckets[c].updated)
-            for client in by_age[: len(by_age) // 2]:
-                del self._buckets[client]
+        if self._strategy.hit(self.item, "aisle", client):
+            return 0.0
+        reset = self._strategy.get_window_stats(self.item, "aisle", client).reset_time
+        return max(reset - time.time(), 1.0)
 
 
 class _BodyTooLarge(Exception):
@@ -113,10 +131,15 @@ class SecurityMiddleware:
     ) -> None:
         self.app = app
         self.api_keys = [key.get_secret_value() for key in settings.api_keys]
+        self.keyed = keyed_prefixes(settings)
         self.max_body_bytes = settings.api.max_body_bytes
         self.max_upload_bytes = settings.api.max_upload_bytes
         per_minute = settings.api.rate_limit_per_minute
-        self.limiter = RateLimiter(per_minute) if per_minute > 0 else None
+        storage = settings.api.rate_limit_storage
+        self.limiter = RateLimiter(per_minute, storage) if per_minute > 0 else None
+        self.trusted = [
+            ipaddress.ip_network(item, strict=False) for item in settings.api.trusted_proxies
+        ]
         self.on_reject = on_reject
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,8 +160,8 @@ class SecurityMiddleware:
 
         credential = presented_credential(headers)
         valid_key = next((k for k in self.api_keys if matches_secret(credential, k)), None)
-        keyed = any(_has_prefix(path, prefix) for prefix in KEYED_PREFIXES)
-        if self.api_keys and keyed and valid_key is None:
+        keyed = any(_has_prefix(path, prefix) for prefix in self.keyed)
+        if keyed and valid_key is None:
             reason = "missing" if credential is None else "invalid"
             await self._refuse(
                 send,
@@ -154,8 +177,14 @@ class SecurityMiddleware:
             and path.startswith(LIMITED_PREFIX)
             and not _has_prefix(path, INGEST_PREFIX)
         ):
-            client = scope.get("client")
-            who = f"key:{key_id(valid_key)}" if valid_key else f"ip:{client[0] if client else '-'}"
+            if valid_key:
+                who = f"key:{key_id(valid_key)}"
+            else:
+                peer = scope.get("client")
+                address = client_address(
+                    peer[0] if peer else None, headers.get("x-forwarded-for"), self.trusted
+                )
+                who = f"ip:{address}"
             wait = self.limiter.acquire(who)
             if wait > 0:
                 retry_after = max(1, math.ceil(wait))
@@ -251,8 +280,10 @@ __all__ = [
     "CORSMiddleware",
     "RateLimiter",
     "SecurityMiddleware",
+    "client_address",
     "cors_options",
     "key_id",
+    "keyed_prefixes",
     "matches_secret",
     "presented_credential",
 ]

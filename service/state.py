@@ -2,6 +2,12 @@
 
 The store is opened lazily and again after a failure, so the app starts (and /readyz can say
 what is wrong) while Chroma is down.
+
+Generations: the keyword index, every product's core metadata and what is derived from them
+(the snapshot: vocabulary, facets) follow the store's generation. A process checks it at most
+every ``api.catalog_refresh_s`` seconds; when it changed, one thread loads the new generation
+and derives the new snapshot while every other request keeps the one it had (single flight),
+then one assignment swaps it in.
 """
 
 from __future__ import annotations
@@ -13,13 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from aisle.settings import Settings
+from catalog.embedding_record import EmbeddingMismatchError, check_embedding_record
 from catalog.embeddings import LocalEmbeddings
-from catalog.search import HybridSearcher, KeywordIndexHandle
+from catalog.evidence.scorer import EvidenceScorer, ScorerError
+from catalog.profile import CatalogProfile
+from catalog.search import HybridSearcher, KeywordIndexHandle, SearchView
 from catalog.store import ProductStore, StoreError
+from service.answering.answerer import Answerer
 from service.answering.backends.factory import Backends
+from service.answering.catalog_view import CatalogView
 from service.answering.chat import ChatService
-from service.answering.constraints import Vocabulary
-from service.answering.retrieval import Retriever
+from service.answering.passages import CosineRanker, PassageRanker
+from service.answering.wording import example_questions
 from service.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -27,11 +38,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CatalogSnapshot:
-    """Facts derived from every product's core metadata, cached per keyword-index generation."""
+    """Facts derived from every product's core metadata, for one store generation.
+
+    Add derived fields here (built in :meth:`CatalogSnapshot.derive`): they are built once per
+    generation, off the request path once a first snapshot exists.
+    """
 
     generation: str
-    vocabulary: Vocabulary
     metadatas: list[dict[str, Any]]
+    catalog: CatalogView  # the profile and the planner's lookups
+
+    @classmethod
+    def derive(cls, view: SearchView, profile: CatalogProfile | None) -> CatalogSnapshot:
+        return cls(
+            generation=view.generation.id,
+            metadatas=view.metadatas,
+            catalog=CatalogView.build(profile, view.metadatas, knows=view.index.knows),
+        )
 
 
 class Catalog:
@@ -41,9 +64,11 @@ class Catalog:
         self.settings = settings
         self.embeddings = embeddings
         self._lock = threading.Lock()
+        self._deriving = threading.Lock()
         self._store: ProductStore | None = None
         self._keyword: KeywordIndexHandle | None = None
-        self._retriever: Retriever | None = None
+        self._searcher: HybridSearcher | None = None
+        self._answerer: Answerer | None = None
         self._snapshot: CatalogSnapshot | None = None
 
     def store(self) -> ProductStore:
@@ -59,37 +84,95 @@ class Catalog:
                         data_dir=settings.data_dir,
                         collection=settings.collection,
                     )
+                    check_embedding_record(store, self.embeddings)  # issue 14: never mix
+                except EmbeddingMismatchError as exc:
+                    raise ServiceUnavailable(str(exc), code="embedding_mismatch") from exc
                 except StoreError as exc:
                     raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
-                keyword = KeywordIndexHandle(settings.keyword_dir, store)
+                keyword = KeywordIndexHandle(
+                    settings.keyword_dir,
+                    store,
+                    check_every_s=settings.api.catalog_refresh_s,
+                    background=True,
+                )
                 searcher = HybridSearcher(store, self.embeddings, keyword, settings.retrieval)
+                self._searcher = searcher
                 self._keyword = keyword
-                self._retriever = Retriever(searcher, self.vocabulary)
+                self._answerer = Answerer(self.embeddings, searcher, store, self._ranker())
                 self._store = store
+                # Load the keyword index and snapshot now, not on the first shopper's request.
+                threading.Thread(target=self._warm_up, name="catalog-warm-up", daemon=True).start()
             return self._store
 
-    def retriever(self) -> Retriever:
+    def _warm_up(self) -> None:
+        try:
+            self.snapshot()
+        except Exception as exc:  # the first request tries again and reports it
+            log.warning("cannot load the catalog yet: %s", exc)
+
+    def _ranker(self) -> PassageRanker:
+        """The learned evidence scorer; cosine similarity if its artefact cannot be read."""
+        try:
+            return EvidenceScorer.load(embeddings=self.embeddings)
+        except ScorerError as exc:
+            log.warning("evidence scorer unavailable, ranking passages by cosine: %s", exc)
+            return CosineRanker(self.embeddings)
+
+    def answering(self) -> tuple[Answerer, CatalogView]:
+        """The answering core and the catalog view of the newest loaded generation."""
+        view = self.view()
+        assert self._answerer is not None
+        return self._answerer, view
+
+    def searcher(self) -> HybridSearcher:
+        """Hybrid search itself (POST /v1/search with one retriever, for evaluation)."""
         self.store()
-        assert self._retriever is not None
-        return self._retriever
+        assert self._searcher is not None
+        return self._searcher
+
+    def keyword(self) -> KeywordIndexHandle:
+        self.store()
+        assert self._keyword is not None
+        return self._keyword
 
     def snapshot(self) -> CatalogSnapshot:
-        store = self.store()
-        assert self._keyword is not None
+        """The snapshot of the newest generation this process has loaded."""
         try:
-            generation = self._keyword.get().generation
-            current = self._snapshot
-            if current is not None and current.generation == generation:
-                return current
-            metadatas = store.core_metadatas()
+            view = self.keyword().view()
         except StoreError as exc:
             raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
-        snapshot = CatalogSnapshot(generation, Vocabulary.from_metadatas(metadatas), metadatas)
-        self._snapshot = snapshot
-        return snapshot
+        current = self._snapshot
+        if current is not None and current.generation == view.generation.id:
+            return current
+        if current is not None and not self._deriving.acquire(blocking=False):
+            return current  # another request is deriving the new one: keep serving this one
+        if current is None:
+            self._deriving.acquire()
+        try:
+            latest = self._snapshot
+            if latest is None or latest.generation != view.generation.id:
+                latest = CatalogSnapshot.derive(view, self._profile())
+                self._snapshot = latest
+            return latest
+        finally:
+            self._deriving.release()
 
-    def vocabulary(self) -> Vocabulary:
-        return self.snapshot().vocabulary
+    def refresh(self) -> None:
+        """Load the store's generation now (after an ingest this process ran)."""
+        try:
+            self.keyword().refresh()
+        except StoreError as exc:
+            log.warning("cannot refresh the catalog: %s", exc)
+
+    def view(self) -> CatalogView:
+        return self.snapshot().catalog
+
+    def _profile(self) -> CatalogProfile | None:
+        try:
+            return CatalogProfile.load(self.store().meta)
+        except StoreError as exc:
+            log.warning("the catalog profile cannot be read: %s", exc)
+            return None
 
     def get_product(self, product_id: str) -> dict[str, Any] | None:
         try:
@@ -106,44 +189,25 @@ class Catalog:
             "categories": [{"name": n, "count": c} for n, c in sorted(categories.items())],
             "brands": [{"name": n, "count": c} for n, c in sorted(brands.items())],
             "price": {"min": min(prices, default=None), "max": max(prices, default=None)},
-            "examples": example_questions(metadatas),
+            "examples": example_questions(self.view()),
+            "currency": self.view().profile.currency,  # prices are printed in these
+            "locale": self.view().profile.locale,
         }
 
-    def readiness(self) -> dict[str, int]:
-        """Product and chunk counts; raises ServiceUnavailable when the store is not usable."""
+    def readiness(self) -> dict[str, Any]:
+        """Product and chunk counts and the generation served; raises ServiceUnavailable when
+        the store is not usable."""
         store = self.store()
         try:
             store.heartbeat()
-            return {"products": len(self.snapshot().metadatas), "chunks": store.count()}
+            snapshot = self.snapshot()
+            return {
+                "products": len(snapshot.metadatas),
+                "chunks": store.count(),
+                "generation": snapshot.generation,
+            }
         except StoreError as exc:
             raise ServiceUnavailable(str(exc), code="store_unavailable") from exc
-
-
-def example_questions(metadatas: list[dict[str, Any]], limit: int = 6) -> list[str]:
-    """A few questions a shopper could ask this catalog (stable: products in id order)."""
-    ordered = sorted(metadatas, key=lambda m: str(m.get("product_id", "")))
-    questions: list[str] = []
-    titled = [m for m in ordered if m.get("title")]
-    if titled:
-        questions.append(f"How much is the {titled[0]['title']}?")
-    if len(titled) > 1:
-        questions.append(f"Does the {titled[len(titled) // 2]['title']} have a warranty?")
-    if len(titled) > 2:
-        questions.append(f"What is the return policy for the {titled[-1]['title']}?")
-    priced = [m for m in ordered if m.get("category") and isinstance(m.get("price"), int | float)]
-    seen: set[str] = set()
-    for meta in priced:
-        category = str(meta["category"])
-        if category in seen:
-            continue
-        seen.add(category)
-        ceiling = max(10, int(round(float(meta["price"]) * 1.5, -1)))
-        questions.append(f"{category} under ${ceiling}")
-        if len(seen) == 2:
-            break
-    if titled:
-        questions.append(f"Is the {titled[1 % len(titled)]['title']} in stock?")
-    return questions[:limit]
 
 
 @dataclass

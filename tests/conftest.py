@@ -28,6 +28,9 @@ for _name in [name for name in os.environ if name.startswith("AISLE_")]:
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# One ONNX export per machine, shared by every test and the servers they start (issue 14).
+EMBEDDING_CACHE = Path.home() / ".cache" / "aisle" / "models"
+os.environ["AISLE_EMBEDDING__CACHE_DIR"] = str(EMBEDDING_CACHE)
 
 
 def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
@@ -90,9 +93,10 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture(scope="session")
 def embeddings():
-    from catalog.embeddings import LocalEmbeddings
+    from aisle.settings import EmbeddingSettings
+    from catalog.embeddings import build_embeddings
 
-    model = LocalEmbeddings()
+    model = build_embeddings(EmbeddingSettings(cache_dir=EMBEDDING_CACHE), ROOT)
     model.warm_up()
     return model
 
@@ -106,9 +110,7 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Path:
     data_dir = tmp_path_factory.mktemp("demo-store")
     settings = load_settings(_env_file=None, data_dir=data_dir)
     store = ProductStore.open(chroma_url="", data_dir=data_dir, collection=settings.collection)
-    summary = ingest_files(
-        [DEMO_CATALOG], store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir
-    )
+    summary = ingest_files([DEMO_CATALOG], store=store, embeddings=embeddings)
     assert summary.failed == 0 and summary.added == 194, summary
     return data_dir
 

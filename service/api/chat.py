@@ -16,7 +16,7 @@ from service.answering.chat import ChatQuery, ChatRun
 from service.answering.types import Turn
 from service.deps import ChatDep, SettingsDep
 from service.errors import AppError, InvalidRequest, error_body
-from service.schemas import ChatRequest, ChatResponse, ErrorResponse
+from service.schemas import ChatRequest, ChatResponse, ErrorResponse, check_text_limits
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ async def chat(body: ChatRequest, chat: ChatDep, settings: SettingsDep) -> Any:
             f"message: at most {limit} characters (got {len(body.message)})",
             code="message_too_long",
         )
+    problems = check_text_limits(settings.api, history=body.history, filters=body.filters)
+    if problems:
+        raise InvalidRequest("; ".join(problems), code="too_long")
     run = chat.start(
         ChatQuery(
             message=body.message,

@@ -1,4 +1,9 @@
-"""Liveness (the process answers) and readiness (store and default backend are usable)."""
+"""Liveness (the process answers) and readiness (the store answers and something can answer).
+
+Readiness is what a load balancer routes on, so it fails only when this process cannot serve:
+the store is down, or the default backend is down with no extractive fallback behind it. An LLM
+that blips while the extractive fallback answers is reported in the body, not as a 503.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from service.errors import AppError, ServiceUnavailable
 from service.schemas import ErrorResponse, HealthResponse, ReadyResponse
 
 router = APIRouter(tags=["health"])
+
+EXTRACTIVE = "extractive"
 
 
 @router.get("/healthz", response_model=HealthResponse)
@@ -27,10 +34,24 @@ async def readyz(state: StateDep) -> ReadyResponse:
         counts = await anyio.to_thread.run_sync(state.catalog.readiness)
     except AppError as exc:
         raise ServiceUnavailable(f"store: {exc.message}", code="not_ready") from exc
-    default = state.backends.default
-    problem = await state.backends.check_ready(default)
-    if problem is not None:
-        raise ServiceUnavailable(f"backend {default}: {problem}", code="not_ready")
+    backends = state.backends
+    default = backends.default
+    # Only the default is probed: checking every LLM would make each probe as slow as the
+    # slowest timeout.
+    problem = None if default == EXTRACTIVE else await backends.check_ready(default)
+    report = {default: "ok" if problem is None else problem}
+    if default != EXTRACTIVE:
+        report[EXTRACTIVE] = "ok"
+    serving = default
+    if report.get(default, "ok") != "ok":
+        if state.settings.llm.fallback != EXTRACTIVE:
+            raise ServiceUnavailable(f"backend {default}: {report[default]}", code="not_ready")
+        serving = EXTRACTIVE
     return ReadyResponse(
-        products=counts["products"], chunks=counts["chunks"], default_backend=default
+        products=counts["products"],
+        chunks=counts["chunks"],
+        generation=counts["generation"],
+        default_backend=default,
+        backends=report,
+        serving=serving,
     )

@@ -95,7 +95,9 @@ class IngestJobResponse(BaseModel):
     errors: list[IngestErrorItem] = Field(description="Rows or files that failed: file, line.")
     message: str | None = Field(description="Why the job failed, when it did.")
     progress: dict[str, Any] | None = Field(
-        None, description='While running: {"stage": loading|writing|indexing, "done", "total"}.'
+        None,
+        description='While running: {"stage": loading|diffing|writing|publishing, "done", '
+        '"total"}.',
     )
 
 
@@ -222,6 +224,10 @@ async def _start_from_paths(request: Request, settings: Settings) -> IngestJob:
             "upload the files instead",
             code="paths_disabled",
         )
+    longest = settings.api.max_path_chars
+    for n, raw in enumerate(body.paths):
+        if len(raw) > longest:
+            raise InvalidRequest(f"paths.{n}: at most {longest} characters", code="too_long")
     root = settings.ingest_root.resolve()
     files, display = _resolve_under_root(root, body.paths)
     with _jobs(request).reserve() as slot:

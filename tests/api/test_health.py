@@ -38,11 +38,18 @@ def test_app_starts_without_chroma_and_readyz_names_the_store(make_settings) -> 
 
 
 def test_readyz_names_an_unreachable_default_backend(make_settings, demo_data_dir) -> None:
-    settings = make_settings(
-        data_dir=demo_data_dir,
-        llm={"backend": "ollama"},
-        ollama={"base_url": f"http://127.0.0.1:{free_port()}"},
-    )
+    down = {"base_url": f"http://127.0.0.1:{free_port()}"}
+    # The extractive fallback serves while the LLM is down: ready, and the body says why.
+    settings = make_settings(data_dir=demo_data_dir, llm={"backend": "ollama"}, ollama=down)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["serving"] == "extractive"
+        assert ready.json()["backends"]["ollama"] != "ok"
+    # Without a fallback nothing can answer the default requests: not ready, naming the LLM.
+    strict = make_settings(
+        data_dir=demo_data_dir, llm={"backend": "ollama", "fallback": "none"}, ollama=down
+    )
+    with TestClient(create_app(strict), raise_server_exceptions=False) as client:
         error = assert_error(client.get("/readyz"), 503, "not_ready")
         assert "ollama" in error["message"]

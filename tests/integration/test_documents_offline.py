@@ -139,9 +139,7 @@ def test_documents_ingest_offline_beside_the_catalog(
     store = ProductStore.open(chroma_url="", data_dir=settings.data_dir, collection="products")
 
     def ingest(*paths: Path) -> Any:
-        return ingest_files(
-            list(paths), store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir
-        )
+        return ingest_files(list(paths), store=store, embeddings=embeddings)
 
     summary = ingest(catalog, folder)
     assert (summary.added, summary.failed) == (6, 0)  # 3 catalog products + 3 from documents

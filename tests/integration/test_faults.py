@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from aisle.settings import load_settings
 from tests.conftest import DEMO_CATALOG, free_port, stop_process, wait_for_http
 from tests.conftest import start_api as conftest_start_api
 
@@ -68,20 +67,18 @@ def test_chroma_down_gives_503_json_and_the_api_recovers(embeddings, tmp_path: P
     chroma_url = f"http://127.0.0.1:{port}"
     api = None
     try:
-        settings = load_settings(_env_file=None, data_dir=tmp_path / "data", chroma_url=chroma_url)
         catalog = tmp_path / "catalog.json"
         rows = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))[:30]
         catalog.write_text(json.dumps(rows), encoding="utf-8")
         store = ProductStore.open(chroma_url=chroma_url, data_dir=None, collection="products")
-        summary = ingest_files(
-            [catalog], store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir
-        )
+        summary = ingest_files([catalog], store=store, embeddings=embeddings)
         assert summary.added == 30
 
         api, url = start_api(
             tmp_path, {"AISLE_CHROMA_URL": chroma_url, "AISLE_DATA_DIR": str(tmp_path / "data")}
         )
-        assert httpx.get(f"{url}/readyz").status_code == 200
+        # Ready once the catalog is loaded (the keyword index and snapshot are built first).
+        assert poll(lambda: httpx.get(f"{url}/readyz", timeout=60).status_code == 200, 180)
         search = {"query": "mascara", "k": 3}
         assert httpx.post(f"{url}/v1/search", json=search, timeout=30).json()["results"]
 

@@ -16,6 +16,8 @@ import pytest
 
 from aisle.settings import Settings
 from catalog.keyword import KeywordIndex
+from catalog.models import Filters
+from catalog.search import KeywordIndexHandle
 from catalog.store import ProductStore
 from ingestion.chunking import chunk_product
 from ingestion.loaders import load_path
@@ -60,7 +62,6 @@ class Ingester:
             list(paths),
             store=self.store,
             embeddings=self.embeddings,
-            keyword_dir=self.settings.keyword_dir,
             **options,
         )
         # Counted inside the model wrapper: proves what was really encoded.
@@ -87,17 +88,20 @@ def test_first_ingest_then_unchanged_reingest(ingest: Ingester, tmp_path: Path) 
     record = ingest.store.get_product("1")
     assert record is not None and record["price"] == 9.99 and record["in_stock"] is True
     assert record["attributes"]["returnPolicy"] == "No return policy"
-    index = KeywordIndex.load(ingest.settings.keyword_dir)
-    assert index is not None and len(index) == len(expected)
+    index = KeywordIndex.build(ingest.store.iter_chunks())
+    assert len(index) == len(expected)
     hits = index.search("mascara lash", k=3)
     assert hits and hits[0].product_id == "1"
     vector = ingest.embeddings.embed_query("volumizing mascara for long lashes")
     assert ingest.store.query(vector, k=1)[0].product_id == "1"
 
+    generation = ingest.store.generation()
+    assert generation.id != "initial"
     again = ingest(catalog)
     assert (again.unchanged, again.added, again.updated, again.metadata_only) == (12, 0, 0, 0)
     assert again.chunks_embedded == 0 and ingest.last_embedded == 0
     assert ingest.store.count() == len(expected)
+    assert ingest.store.generation() == generation  # nothing changed: readers reload nothing
 
 
 def test_price_only_change_updates_metadata_without_embedding(
@@ -108,6 +112,8 @@ def test_price_only_change_updates_metadata_without_embedding(
     ingest(catalog)
     vectors_before = ingest.store.vectors(list(ingest.chunks_of("2")))
 
+    handle = KeywordIndexHandle(None, ingest.store)
+    before = handle.view()
     rows[1]["price"] = 5.55
     rows[1]["stock"] = 0
     rows[1]["rating"] = 4.75
@@ -121,10 +127,17 @@ def test_price_only_change_updates_metadata_without_embedding(
     record = ingest.store.get_product("2")
     assert record is not None and record["price"] == 5.55 and record["stock"] == 0
     _assert_same_vectors(ingest.store.vectors(list(chunks)), vectors_before)
-    index = KeywordIndex.load(ingest.settings.keyword_dir)
-    assert index is not None
-    prices = {m["price"] for m in index.metadatas if m["product_id"] == "2"}
-    assert prices == {5.55}  # the keyword side filters on the new price too
+    # A metadata-only generation: the keyword index is kept, its filters use the new facts.
+    generation = ingest.store.generation()
+    assert generation.id != before.generation.id and generation.text == before.generation.text
+    assert generation.changed == ("2",)
+    after = handle.view()
+    assert after.index is before.index and handle.rebuilds == 1
+    cheap = after.keyword_mask(Filters(max_price=5.6))
+    assert cheap is not None
+    title = rows[1]["title"]
+    hits = after.index.search(title, 5, Filters(max_price=5.6), mask=cheap)
+    assert {hit.product_id for hit in hits} == {"2"}
 
 
 def test_text_change_reembeds_only_that_products_changed_chunks(
@@ -161,8 +174,8 @@ def test_missing_products_are_deleted_unless_told_not_to(ingest: Ingester, tmp_p
     assert summary.deleted == 1 and summary.unchanged == 11
     assert ingest.chunks_of("12") == {}
     assert ingest.chunks_of("x1")
-    index = KeywordIndex.load(ingest.settings.keyword_dir)
-    assert index is not None and not [m for m in index.metadatas if m["product_id"] == "12"]
+    index = KeywordIndex.build(ingest.store.iter_chunks())
+    assert not [m for m in index.metadatas if m["product_id"] == "12"]
 
 
 def test_bad_rows_are_reported_and_valid_rows_ingested(ingest: Ingester, tmp_path: Path) -> None:
@@ -184,19 +197,31 @@ def test_bad_rows_are_reported_and_valid_rows_ingested(ingest: Ingester, tmp_pat
     assert ingest.chunks_of("e") and ingest.chunks_of("b")  # b's row broke: it is not deleted
 
 
-def test_index_left_stale_by_a_killed_run_is_rebuilt(ingest: Ingester, tmp_path: Path) -> None:
+def test_a_digest_that_no_longer_describes_the_store_is_not_trusted(
+    ingest: Ingester, tmp_path: Path
+) -> None:
     catalog = _write(tmp_path / "catalog.json", _rows(3))
     ingest(catalog)
-    keyword_dir = ingest.settings.keyword_dir
-    # What a run killed after writing the store but before saving the index leaves behind:
-    KeywordIndex.build([]).save(keyword_dir)
-    keyword_dir.with_name(keyword_dir.name + ".stale").touch()
-
+    # Another writer (or a killed run of an older version) removed a chunk behind our back:
+    # the product's digest still matches its file, but the store no longer holds what it lists.
+    ingest.store.delete(["2::reviews::0"])
     summary = ingest(catalog)
-    assert summary.unchanged == 3 and ingest.last_embedded == 0
-    index = KeywordIndex.load(keyword_dir)
-    assert index is not None and len(index) == ingest.store.count()
-    assert not keyword_dir.with_name(keyword_dir.name + ".stale").exists()
+    assert (summary.updated, summary.unchanged) == (1, 2)
+    assert ingest.last_embedded == 1  # the missing chunk only
+    assert "2::reviews::0" in ingest.chunks_of("2")
+    again = ingest(catalog)
+    assert again.unchanged == 3 and ingest.last_embedded == 0
+
+
+def test_changed_only_feed_touches_only_its_products(ingest: Ingester, tmp_path: Path) -> None:
+    rows = _rows(5)
+    catalog = _write(tmp_path / "catalog.json", rows)
+    ingest(catalog)
+    feed = _write(tmp_path / "feed.json", [dict(rows[0], price=1.5)])
+    summary = ingest(feed, changed_only=True)
+    assert (summary.metadata_only, summary.deleted, summary.unchanged) == (1, 0, 0)
+    assert ingest.store.get_product("1")["price"] == 1.5  # type: ignore[index]
+    assert len(ingest.store.core_metadatas()) == 5
 
 
 def _run(args: list[str], data_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:

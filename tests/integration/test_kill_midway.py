@@ -72,9 +72,7 @@ def test_sigkill_midway_then_rerun_completes(
     scratch_store = ProductStore.open(
         chroma_url="", data_dir=scratch.data_dir, collection=scratch.collection
     )
-    first = ingest_files(
-        [v1], store=scratch_store, embeddings=embeddings, keyword_dir=scratch.keyword_dir
-    )
+    first = ingest_files([v1], store=scratch_store, embeddings=embeddings)
     assert first.added == PRODUCTS
     data_dir = tmp_path / "data"
     shutil.copytree(scratch.data_dir, data_dir)
@@ -114,7 +112,7 @@ def test_sigkill_midway_then_rerun_completes(
     new = {pid for pid, states in versions.items() if next(iter(states))[0].endswith("mark 2")}
     assert 0 < len(new) < PRODUCTS  # the kill really landed midway
 
-    rerun = ingest_files([v1], store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir)
+    rerun = ingest_files([v1], store=store, embeddings=embeddings)
     assert (rerun.unchanged, rerun.updated, rerun.failed) == (len(new), PRODUCTS - len(new), 0)
     assert rerun.chunks_embedded == 2 * (PRODUCTS - len(new))
     expected = {c.chunk_id for item in load_path(v1).products for c in chunk_product(item)}

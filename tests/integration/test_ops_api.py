@@ -214,9 +214,46 @@ def test_api_keys_guard_search_and_chat(demo_client) -> None:
     assert client.post("/v1/search", json=body, headers={"X-API-Key": "key-one-abcdef"}).is_success
     bearer = {"Authorization": "Bearer key-two-ghijkl"}
     assert client.post("/v1/chat", json={"message": "perfume"}, headers=bearer).is_success
+    # Every catalog endpoint is keyed too (AISLE_API__PROTECT_CATALOG defaults to true).
+    assert_error(client.get("/v1/products/1"), 401, "unauthorized")
+    assert_error(client.get("/v1/facets"), 401, "unauthorized")
+    assert_error(client.get("/v1/models"), 401, "unauthorized")
+    assert client.get("/v1/products/1", headers={"X-API-Key": "key-one-abcdef"}).is_success
+    assert client.get("/v1/facets", headers=bearer).is_success
     # Health and metrics stay open for probes and scrapers.
     assert client.get("/healthz").status_code == 200
     assert client.get("/metrics").status_code == 200
+
+
+def test_catalog_endpoints_can_be_left_open(demo_client) -> None:
+    client = demo_client(api_keys="key-one-abcdef", api={"protect_catalog": False})
+    assert client.get("/v1/products/1").status_code == 200
+    assert client.get("/v1/facets").status_code == 200
+    assert_error(client.post("/v1/search", json={"query": "perfume"}), 401)
+
+
+def test_rate_limit_per_client_address_behind_a_trusted_proxy(
+    make_settings: Callable[..., Settings], demo_data_dir: Path
+) -> None:
+    from service.app import create_app
+
+    def app_behind(peer: str, **api: Any) -> TestClient:
+        settings = make_settings(data_dir=demo_data_dir, api={"rate_limit_per_minute": 2, **api})
+        return TestClient(create_app(settings), client=(peer, 40000))
+
+    def forwarded(address: str) -> dict[str, str]:
+        return {"X-Forwarded-For": f"{address}, 10.0.0.7"}
+
+    with app_behind("10.0.0.7", trusted_proxies="10.0.0.0/8") as proxied:
+        for _ in range(2):
+            assert proxied.get("/v1/facets", headers=forwarded("198.51.100.1")).is_success
+        assert_error(proxied.get("/v1/facets", headers=forwarded("198.51.100.1")), 429)
+        # Another client behind the same proxy has its own budget.
+        assert proxied.get("/v1/facets", headers=forwarded("198.51.100.2")).is_success
+    with app_behind("203.0.113.5") as direct:  # no trusted proxy: the header means nothing
+        assert direct.get("/v1/facets", headers=forwarded("198.51.100.1")).is_success
+        assert direct.get("/v1/facets", headers=forwarded("198.51.100.2")).is_success
+        assert_error(direct.get("/v1/facets", headers=forwarded("198.51.100.3")), 429)
 
 
 def test_rate_limit_answers_429_with_retry_after_per_key(demo_client) -> None:
@@ -453,10 +490,16 @@ def test_one_job_per_collection_and_products_are_never_half_ingested(
     admin_client: TestClient, tmp_path: Path
 ) -> None:
     """While the demo catalog is ingested: a second job is refused (409), and every product
-    a shopper can see has all of its chunks and its final record."""
+    a shopper can see has all of its chunks and its final record. Half the catalog is in the
+    store before the job, so shoppers see products throughout however fast the job runs."""
     from catalog.store import ProductStore
 
     root = tmp_path / "root"
+    rows = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+    (root / "products.json").write_text(json.dumps(rows[: len(rows) // 2]), encoding="utf-8")
+    half = admin_client.post("/v1/ingest", json={"paths": ["products.json"]}, headers=ADMIN_HEADERS)
+    assert half.status_code == 202, half.text
+    assert wait_job(admin_client, half.json()["job_id"])["status"] == "succeeded"
     (root / "products.json").write_bytes(DEMO_CATALOG.read_bytes())
     first = admin_client.post(
         "/v1/ingest", json={"paths": ["products.json"]}, headers=ADMIN_HEADERS
@@ -494,7 +537,7 @@ def test_one_job_per_collection_and_products_are_never_half_ingested(
         searched = admin_client.post("/v1/search", json={"query": "phone", "k": 5})
         assert searched.status_code == 200, searched.text
     job = wait_job(admin_client, job_id)
-    assert job["status"] == "succeeded" and job["counts"]["added"] == 194
+    assert job["status"] == "succeeded" and job["counts"]["added"] == len(rows) - len(rows) // 2
     assert polls >= 2, "the job finished before it could be observed"
     assert seen_chunks, "no product was seen while the job ran"
     for pid, snapshots in seen_chunks.items():
@@ -521,6 +564,52 @@ def test_job_lock_holds_across_processes(admin_client: TestClient) -> None:
         assert_error(response, 409, "ingest_running")
         assert other in response.json()["error"]["message"]
     assert admin_client.get("/v1/products/1").status_code == 404
+
+
+def test_cli_ingest_and_api_jobs_exclude_each_other(
+    admin_client: TestClient, tmp_path: Path
+) -> None:
+    """``aisle ingest`` takes the same lock as an API job (it used to take none)."""
+    import subprocess
+    import sys
+
+    from catalog.lease import IngestLock
+
+    settings: Settings = admin_client.app.state.settings  # type: ignore[attr-defined]
+    catalog = tmp_path / "root" / "mugs.json"
+    catalog.write_text(json.dumps([product_row(9501, "Stoneware Mug")]), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AISLE_")}
+    env["AISLE_DATA_DIR"] = str(settings.data_dir)
+    aisle = Path(sys.executable).parent / "aisle"
+
+    store = admin_client.app.state.aisle.catalog.store()  # type: ignore[attr-defined]
+    held = IngestLock(store.meta, lock_file=settings.ingest_lock_file, kind="api")
+    held.acquire(job_id="e" * 32)  # what a running API job holds
+    try:
+        cli = subprocess.run(
+            [str(aisle), "ingest", str(catalog), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert cli.returncode == 2, cli.stderr
+        assert json.loads(cli.stdout)["error"]["code"] == "ingest_running"
+        assert "e" * 32 in cli.stdout
+    finally:
+        held.release()
+    # And a CLI run holds it against the API: the lock it takes is the one jobs take.
+    cli_lock = IngestLock(store.meta, lock_file=settings.ingest_lock_file, kind="aisle ingest")
+    cli_lock.acquire()
+    try:
+        response = admin_client.post(
+            "/v1/ingest", json={"paths": ["mugs.json"]}, headers=ADMIN_HEADERS
+        )
+        assert_error(response, 409, "ingest_running")
+        assert "aisle ingest" in response.json()["error"]["message"]
+    finally:
+        cli_lock.release()
+    assert admin_client.get("/v1/products/9501").status_code == 404
 
 
 def test_unknown_job_is_404(admin_client: TestClient) -> None:

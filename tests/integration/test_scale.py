@@ -1,7 +1,8 @@
-"""Chroma server mode as the way to scale: two API processes serve from one real ``chroma run``
-server (sharing the data dir, as replicas share a volume) while one of them ingests through
-the operator API. Both keep answering without a 5xx, the other refuses a second job (409),
-and afterwards both see the new products."""
+"""Chroma server mode as the way to scale: two API processes that share nothing but one real
+``chroma run`` server (each has its own data dir) while one of them ingests through the
+operator API. Both keep answering without a 5xx; the other refuses a second job (409: the
+lock is in the store) and reports the job (its record is in the store); afterwards both serve
+the same results, the other having rebuilt its keyword index when the generation changed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aisle.settings import load_settings
 from tests.conftest import DEMO_CATALOG, stop_process
 from tests.conftest import start_api as conftest_start_api
 
@@ -47,46 +47,42 @@ def test_two_api_processes_share_one_chroma_server_during_an_ingest(
     from ingestion.pipeline import ingest_files
 
     collection = f"scale-{uuid.uuid4().hex[:8]}"  # the Chroma server is shared by the session
-    data_dir = tmp_path / "data"
     root = tmp_path / "root"
     root.mkdir()
     demo = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
     (root / "first.json").write_text(json.dumps(demo[:30]), encoding="utf-8")
     (root / "second.json").write_text(json.dumps([*demo[30:100], NEW_PRODUCT]), encoding="utf-8")
 
-    settings = load_settings(
-        _env_file=None, data_dir=data_dir, chroma_url=chroma_server, collection=collection
-    )
     store = ProductStore.open(chroma_url=chroma_server, data_dir=None, collection=collection)
-    first = ingest_files(
-        [root / "first.json"], store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir
-    )
+    first = ingest_files([root / "first.json"], store=store, embeddings=embeddings)
     assert first.added == 30
 
     env = {
         "AISLE_CHROMA_URL": chroma_server,
         "AISLE_COLLECTION": collection,
-        "AISLE_DATA_DIR": str(data_dir),
         "AISLE_ADMIN_TOKEN": ADMIN,
         "AISLE_INGEST_ROOT": str(root),
+        "AISLE_API__CATALOG_REFRESH_S": "0.5",
     }
     processes: list[subprocess.Popen] = []
+    urls: list[str] = []
     try:
         for name in ("a", "b"):
-            process, url = start_api(tmp_path, env, name)
+            own = {**env, "AISLE_DATA_DIR": str(tmp_path / f"data-{name}")}  # nothing shared
+            process, url = start_api(tmp_path, own, name)
             processes.append(process)
-            env[f"URL_{name}"] = url
-        urls = [env["URL_a"], env["URL_b"]]
+            urls.append(url)
         for url in urls:
             assert httpx.get(f"{url}/v1/products/{NEW_PRODUCT['id']}").status_code == 404
 
         accepted = httpx.post(f"{urls[0]}/v1/ingest", json={"paths": ["second.json"]}, headers=AUTH)
         assert accepted.status_code == 202, accepted.text
         job_id = accepted.json()["job_id"]
-        # The job lock is shared through the data dir: the other replica refuses a second job.
+        # The job lock lives in the store: the other replica refuses a second job.
         conflict = httpx.post(f"{urls[1]}/v1/ingest", json={"paths": ["first.json"]}, headers=AUTH)
         assert conflict.status_code == 409, conflict.text
-        # Either replica can report the job (records live in the shared data dir).
+        assert job_id in conflict.json()["error"]["message"]
+        # Either replica can report the job (records live in the store).
         assert httpx.get(f"{urls[1]}/v1/ingest/{job_id}", headers=AUTH).status_code == 200
 
         statuses: Counter[tuple[str, int]] = Counter()
@@ -113,7 +109,7 @@ def test_two_api_processes_share_one_chroma_server_during_an_ingest(
         deadline = time.monotonic() + 240
         job: dict = {}
         while time.monotonic() < deadline:
-            job = httpx.get(f"{urls[0]}/v1/ingest/{job_id}", headers=AUTH).json()
+            job = httpx.get(f"{urls[1]}/v1/ingest/{job_id}", headers=AUTH).json()
             if job["status"] in {"succeeded", "failed"}:
                 break
             time.sleep(0.3)
@@ -128,7 +124,17 @@ def test_two_api_processes_share_one_chroma_server_during_an_ingest(
         for url in urls:
             assert sum(n for (u, _), n in statuses.items() if u == url) >= 3
 
-        # Both replicas see the new data: the record, dense and keyword search, facets.
+        # Both replicas see the new data: the record, dense and keyword search, facets. The
+        # other replica notices the new generation within its refresh interval.
+        generation = store.generation().id
+        for url in urls:
+            deadline = time.monotonic() + 60
+            while httpx.get(f"{url}/readyz").json().get("generation") != generation:
+                assert time.monotonic() < deadline, f"{url} never loaded generation {generation}"
+                time.sleep(0.3)
+        rare = {"query": "thermometer gooseneck", "k": 5}
+        answers = [httpx.post(f"{url}/v1/search", json=rare).json()["results"] for url in urls]
+        assert answers[0] == answers[1]  # the same results from both replicas
         for url in urls:
             record = httpx.get(f"{url}/v1/products/{NEW_PRODUCT['id']}")
             assert record.status_code == 200 and record.json()["title"] == NEW_PRODUCT["title"]

@@ -1,19 +1,23 @@
 """Property-based fuzzing of the app against its own OpenAPI schema (schemathesis 4).
 
-Every operation gets a bounded number of generated requests, valid and invalid; the app must
-never answer 5xx and every response must match what the schema documents (status codes,
-content types, bodies). The operator API is fuzzed with the admin token on a copy of the demo
-store, so its jobs cannot disturb other tests.
+Every operation gets a fixed budget of generated requests, valid and invalid, drawn at random
+each run (``FUZZ_EXAMPLES`` per operation and mode, default 50); the seed is printed, and
+``FUZZ_SEED=<seed>`` replays a run. The app must never answer 5xx and every response
+must match what the schema documents (status codes, content types, bodies). The operator API
+is fuzzed with the admin token on a copy of the demo store, so its jobs cannot disturb other
+tests.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -28,7 +32,8 @@ from aisle.settings import load_settings
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ADMIN = "schemathesis-admin-token-0123456789"
-EXAMPLES = 20  # per operation and mode: bounded, the whole run stays around a minute
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))  # per operation and mode
+SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -63,11 +68,11 @@ def api_schema(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def _fuzz(operation, mode: GenerationMode) -> list[str]:
     failures: list[str] = []
 
+    @seed(SEED)
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
-        derandomize=True,
         database=None,
         phases=[Phase.explicit, Phase.generate],  # no shrinking: report, don't minimise
         suppress_health_check=list(HealthCheck),
@@ -86,6 +91,7 @@ def _fuzz(operation, mode: GenerationMode) -> list[str]:
 
 
 def test_api_conforms_to_its_schema(api_schema) -> None:
+    print(f"\nschemathesis: {EXAMPLES} examples per operation and mode, FUZZ_SEED={SEED}")
     operations = [result.ok() for result in api_schema.get_all_operations()]
     labels = {operation.label for operation in operations}
     assert {"POST /v1/search", "POST /v1/chat", "POST /v1/ingest", "GET /metrics"} <= labels
@@ -93,4 +99,4 @@ def test_api_conforms_to_its_schema(api_schema) -> None:
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             failures += _fuzz(operation, mode)
-    assert not failures, "\n\n".join(failures[:10])
+    assert not failures, f"replay with FUZZ_SEED={SEED}\n\n" + "\n\n".join(failures[:10])

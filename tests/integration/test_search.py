@@ -77,12 +77,33 @@ def test_products_by_id_and_empty_filter_result(searcher: HybridSearcher) -> Non
     assert searcher.search("laptop", 5, _filters(category="laptops", max_price=5)) == []
 
 
-def test_keyword_handle_reloads_a_new_generation(searcher: HybridSearcher, tmp_path: Path) -> None:
-    store = searcher.store
+def test_keyword_handle_follows_the_store_generation(
+    searcher: HybridSearcher, tmp_path: Path
+) -> None:
+    from catalog.generation import bump_generation
+
+    store = ProductStore.open(chroma_url="", data_dir=tmp_path, collection="handle-test")
+    chunks = list(searcher.store.iter_chunks())[:12]
+    vectors = searcher.store.vectors([chunk_id for chunk_id, _, _ in chunks])
+    store._collection.upsert(  # a copy of a few demo chunks, vectors included
+        ids=[c for c, _, _ in chunks],
+        documents=[t for _, t, _ in chunks],
+        metadatas=[m for _, _, m in chunks],
+        embeddings=[vectors[c] for c, _, _ in chunks],
+    )
     handle = KeywordIndexHandle(tmp_path / "bm25", store)
-    built = handle.get()  # nothing saved: built from the store
-    assert len(built) == store.count()
-    assert handle.get() is built
-    smaller = KeywordIndex.build(list(store.iter_chunks())[:10])
-    smaller.save(tmp_path / "bm25")
-    assert len(handle.get()) == 10
+    first = handle.view()
+    assert len(first.index) == 12 and handle.rebuilds == 1
+    assert handle.view() is first  # same generation: nothing reloaded
+
+    bump_generation(store.meta, text_changed=False, changed=[])  # metadata only
+    second = handle.view()
+    assert second.index is first.index and handle.rebuilds == 1
+    store.delete([chunks[0][0]])
+    bump_generation(store.meta, text_changed=True, changed=[])
+    third = handle.view()
+    assert len(third.index) == 11 and handle.rebuilds == 2
+    assert KeywordIndex.load(tmp_path / "bm25") is not None  # cached for a restart
+
+    restarted = KeywordIndexHandle(tmp_path / "bm25", store)
+    assert len(restarted.get()) == 11 and restarted.rebuilds == 0  # loaded, not rebuilt

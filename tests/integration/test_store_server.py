@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from catalog.digests import ProductDigest
+from catalog.lease import IngestLock, LockHeld
 from catalog.models import Chunk, ChunkKind, Filters, Product
 from catalog.store import ProductStore, StoreError
 from ingestion.chunking import chunk_product
@@ -105,10 +108,9 @@ def test_ingest_diff_works_in_both_modes(
     rows = json.loads(DEMO_CATALOG.read_text())[:4]
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(rows))
-    keyword_dir = tmp_path / "bm25"
 
     def ingest() -> Any:
-        return ingest_files([catalog], store=store, embeddings=embeddings, keyword_dir=keyword_dir)
+        return ingest_files([catalog], store=store, embeddings=embeddings)
 
     assert ingest().added == 4
     assert ingest().chunks_embedded == 0
@@ -120,6 +122,44 @@ def test_ingest_diff_works_in_both_modes(
     assert record is not None and record["price"] == 1.0
     catalog.write_text(json.dumps(rows[1:]))
     assert ingest().deleted == 1 and store.get_product("1") is None
+
+
+def test_add_of_an_existing_record_is_ignored_so_one_lock_wins(store: ProductStore) -> None:
+    """What the ingest lock rests on, in both modes: ``add`` never overwrites."""
+    live = time.time() + 60
+    first = store.meta.add_if_absent("lock", {"owner": "a", "expires": live})
+    second = store.meta.add_if_absent("lock", {"owner": "b", "expires": live})
+    assert first == second == {"owner": "a", "expires": live}
+    lock = IngestLock(store.meta, ttl_s=30)
+    with pytest.raises(LockHeld):
+        lock.acquire()
+    store.meta.delete("lock")
+    lock.acquire(job_id="f" * 32)
+    try:
+        assert store.meta.get("lock")["job_id"] == "f" * 32  # type: ignore[index]
+        with pytest.raises(LockHeld, match="f" * 32):
+            IngestLock(store.meta, ttl_s=30).acquire()
+    finally:
+        lock.release()
+    assert store.meta.get("lock") is None
+
+
+def test_generation_digests_and_ids_scan(store: ProductStore) -> None:
+    assert store.generation().id == "initial"
+    chunks = _chunks()
+    store.upsert(chunks, [_vector(n) for n in range(len(chunks))])
+    assert store.chunk_ids() == {chunk.chunk_id for chunk in chunks}
+    first = store.bump_generation(text_changed=True, changed=["p0", "p1"])
+    assert first.text == first.id and first.changed == ("p0", "p1")
+    second = store.bump_generation(text_changed=False, changed=["p1"])
+    assert second.previous == first.id and second.text == first.text
+    assert store.stored_chunks(["p1::core::0", "nope"]).keys() == {"p1::core::0"}
+
+    digest = ProductDigest("d0", "/catalog.json", ("p0::core::0", "p0::reviews::0"))
+    store.digests.write({"p0": digest, "p1": digest})
+    assert store.digests.load()["p0"] == digest
+    store.digests.write({"p1": None})
+    assert set(store.digests.load()) == {"p0"}
 
 
 def test_unreachable_server_is_a_store_error(tmp_path: Path) -> None:
