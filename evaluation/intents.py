@@ -47,6 +47,8 @@ COMPARE_PHRASES = (
 _SKIP_KEYS = re.compile(r"image|thumbnail|url|link|meta|review|snippet|tag|sku|barcode|id$", re.I)
 _MAX_VALUE_CHARS = 60
 _WORD = re.compile(r"[a-z0-9]+")
+_YES_NO = frozenset({"yes", "no", "true", "false", "y", "n"})
+_MIN_LISTED = 3  # a follow-up "second one" needs a first answer that lists at least two
 
 
 @dataclass
@@ -245,6 +247,8 @@ def _fields(product: Product) -> list[tuple[str, str]]:
         if _SKIP_KEYS.search(key) or isinstance(value, dict | list | bool):
             continue
         text = str(value).strip()
+        if text.lower() in _YES_NO:
+            continue  # "Yes" says nothing on its own: an answer may rightly say "In stock"
         if text and len(text) <= _MAX_VALUE_CHARS and not text.startswith("http"):
             found.append((_label(key), text))
     return found

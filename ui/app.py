@@ -27,8 +27,10 @@ from ui.client import (
 )
 from ui.render import (
     CARDS_PLACEHOLDER,
+    DEFAULT_MONEY,
     NO_PRODUCTS,
     SEARCHING,
+    Money,
     answer_notice,
     distinct_products,
     product_cards,
@@ -75,18 +77,22 @@ class FacetsCache:
             self._value, self._fetched_at = value, time.monotonic()
         return value
 
+    def money(self) -> Money:
+        """The catalog's currency and locale as last fetched (USD before any fetch)."""
+        with self._lock:
+            return Money.from_facets(self._value)
+
 
 class FilterProblem(ValueError):
     """The filter panel holds something the shopper has to fix; the message says what."""
 
 
-def parse_price(text: str | None, label: str) -> float | None:
-    """``"$1,200.50"`` -> 1200.5; empty -> None (no bound)."""
-    cleaned = (text or "").strip().replace("$", "").replace(",", "").strip()
-    if not cleaned:
+def parse_price(text: str | None, label: str, money: Money = DEFAULT_MONEY) -> float | None:
+    """``"$1,200.50"`` -> 1200.5, ``"₹1,50,000"`` -> 150000 in en_IN; empty -> None."""
+    if not (text or "").strip():
         return None
     try:
-        value = float(cleaned)
+        value = money.parse(text or "")
     except ValueError:
         raise FilterProblem(f"The {label} “{text}” is not a number; please fix it.") from None
     if not math.isfinite(value) or value < 0:
@@ -100,10 +106,11 @@ def panel_filters(
     category: str | None,
     brand: str | None,
     in_stock: bool,
+    money: Money = DEFAULT_MONEY,
 ) -> dict[str, Any]:
     """The filter panel as the API's ``filters`` (unset fields are left out by the client)."""
-    low = parse_price(min_price, "minimum price")
-    high = parse_price(max_price, "maximum price")
+    low = parse_price(min_price, "minimum price", money)
+    high = parse_price(max_price, "maximum price", money)
     if low is not None and high is not None and low > high:
         raise FilterProblem("The minimum price is above the maximum price; please fix it.")
     return {
@@ -190,6 +197,7 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
             )
         price = facets.get("price") or {}
         low, high = price.get("min"), price.get("max")
+        money = Money.from_facets(facets)
         known = isinstance(low, int | float) and isinstance(high, int | float)
         backends = [str(b) for b in facets.get("backends") or []] or ["extractive"]
         default = facets.get("default_backend")
@@ -198,8 +206,8 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
         return (
             gr.Dropdown(choices=_choices(facets.get("categories"), "Any"), interactive=True),
             gr.Dropdown(choices=_choices(facets.get("brands"), "Any"), interactive=True),
-            gr.Textbox(placeholder=f"${low:,.2f}" if known else "Any"),
-            gr.Textbox(placeholder=f"${high:,.2f}" if known else "Any"),
+            gr.Textbox(placeholder=money.format(low) if known else "Any"),
+            gr.Textbox(placeholder=money.format(high) if known else "Any"),
             gr.Radio(
                 choices=backends,
                 value=default if default in backends else backends[0],
@@ -231,7 +239,8 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
             display = [*display[:-1], _turn("assistant", content)]
 
         try:
-            filters = panel_filters(min_price, max_price, category, brand, in_stock)
+            money = facets_cache.money()
+            filters = panel_filters(min_price, max_price, category, brand, in_stock, money)
         except FilterProblem as problem:
             show(str(problem))
             yield display, history, NO_PRODUCTS, ""
@@ -245,7 +254,8 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
                 if isinstance(event, SourcesEvent):
                     sources = distinct_products(event.sources)[:MAX_CARDS]
                     cited = [str(s.get("product_id")) for s in sources]
-                    yield display, history, product_cards(sources, fetch_records(sources)), None
+                    shown_cards = product_cards(sources, fetch_records(sources), money)
+                    yield display, history, shown_cards, None
                 elif isinstance(event, TokenEvent):
                     answer += event.text
                     show(answer)
@@ -258,9 +268,9 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
                     sources = distinct_products(sources)[:MAX_CARDS]
                     # Usually the same products as the sources event: no second fetch then.
                     same = [str(s.get("product_id")) for s in sources] == cited
-                    cards = None if same else product_cards(sources, fetch_records(sources))
+                    cards = None if same else product_cards(sources, fetch_records(sources), money)
                     history = [*history, _turn("user", text), _turn("assistant", answer)]
-                    yield display, history, cards, answer_notice(response)
+                    yield display, history, cards, answer_notice(response, money)
                 elif isinstance(event, ErrorEvent):
                     log.warning("chat failed: %r", event.error)
                     show(f"⚠️ {event.error.message}")

@@ -6,6 +6,9 @@ browser.
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -16,10 +19,58 @@ def _text(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def format_price(price: Any) -> str | None:
-    if isinstance(price, bool) or not isinstance(price, int | float):
-        return None
-    return f"${price:,.2f}"
+@dataclass(frozen=True)
+class Money:
+    """The catalog's currency and locale (from ``GET /v1/facets``), for printing and reading
+    prices with babel: ``₹1,50,000.00`` in en_IN, ``$1,299.00`` in en_US."""
+
+    currency: str = "USD"
+    locale: str = "en_US"
+
+    @classmethod
+    def from_facets(cls, facets: dict[str, Any] | None) -> Money:
+        from babel import Locale, UnknownLocaleError
+        from babel.numbers import is_currency
+
+        currency = str((facets or {}).get("currency") or cls.currency).upper()
+        locale = str((facets or {}).get("locale") or cls.locale)
+        try:
+            Locale.parse(locale)
+        except (UnknownLocaleError, ValueError):
+            locale = cls.locale
+        return cls(currency if is_currency(currency) else cls.currency, locale)
+
+    def format(self, value: Any) -> str | None:
+        from babel.numbers import format_currency
+
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value):
+            return None
+        return str(format_currency(value, self.currency, locale=self.locale))
+
+    def parse(self, text: str) -> float:
+        """A typed amount ("₹1,50,000", "1.299,00 €", "$5"); ValueError when it is none."""
+        from babel.numbers import NumberFormatError, get_currency_symbol, parse_decimal
+
+        cleaned = text.strip()
+        for marker in (get_currency_symbol(self.currency, self.locale), self.currency):
+            cleaned = cleaned.replace(marker, "")
+        # Currency signs of any currency ($, €, ₹) and spaces are not part of the number.
+        cleaned = "".join(c for c in cleaned if unicodedata.category(c) != "Sc" and not c.isspace())
+        if not cleaned or not all(c.isdigit() or c in ".,'+-" for c in cleaned):
+            raise ValueError(text)
+        try:
+            return float(parse_decimal(cleaned, locale=self.locale))
+        except NumberFormatError:
+            raise ValueError(text) from None
+
+
+DEFAULT_MONEY = Money()
+
+
+def format_price(price: Any, money: Money = DEFAULT_MONEY) -> str | None:
+    return money.format(price)
 
 
 def _stock_badge(record: dict[str, Any]) -> str:
@@ -65,12 +116,14 @@ def _snippet(text: Any, title: str) -> str:
     return value
 
 
-def product_card(source: dict[str, Any], record: dict[str, Any] | None) -> str:
+def product_card(
+    source: dict[str, Any], record: dict[str, Any] | None, money: Money = DEFAULT_MONEY
+) -> str:
     """One card: the source (title, cited snippet) completed by the product record."""
     record = record or {}
     product_id = str(source.get("product_id") or record.get("product_id") or "")
     title = record.get("title") or source.get("title") or product_id
-    price = format_price(record.get("price"))
+    price = format_price(record.get("price"), money)
     facts = [str(value) for value in (record.get("brand"), record.get("category")) if value]
     price_attr = f' data-price="{_text(record["price"])}"' if price else ""
     parts = [
@@ -101,12 +154,16 @@ def distinct_products(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(firsts.values())
 
 
-def product_cards(sources: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> str:
+def product_cards(
+    sources: list[dict[str, Any]],
+    records: dict[str, dict[str, Any]],
+    money: Money = DEFAULT_MONEY,
+) -> str:
     """The cards for one answer's sources, in the answer's order."""
     if not sources:
         return '<div class="aisle-cards-empty">No products were cited for this answer.</div>'
     cards = [
-        product_card(source, records.get(str(source.get("product_id"))))
+        product_card(source, records.get(str(source.get("product_id"))), money)
         for source in distinct_products(sources)
     ]
     count = len(cards)
@@ -128,13 +185,13 @@ NO_PRODUCTS = '<div class="aisle-cards-empty">No products to show for this quest
 SEARCHING = '<div class="aisle-cards-empty">Looking through the catalog…</div>'
 
 
-def describe_relaxed(item: Any) -> str:
+def describe_relaxed(item: Any, money: Money = DEFAULT_MONEY) -> str:
     """``"max_price 5.0"`` (the API's ``relaxed`` entries) -> ``"maximum price $5.00"``."""
     name, _, value = str(item).partition(" ")
     if name in ("min_price", "max_price"):
         label = "minimum price" if name == "min_price" else "maximum price"
         try:
-            return f"{label} ${float(value):,.2f}"
+            return f"{label} {money.format(float(value)) or value}"
         except ValueError:
             return f"{label} {value}"
     if name == "in_stock":
@@ -146,7 +203,7 @@ def describe_relaxed(item: Any) -> str:
     return str(item).replace("_", " ")
 
 
-def answer_notice(response: dict[str, Any]) -> str:
+def answer_notice(response: dict[str, Any], money: Money = DEFAULT_MONEY) -> str:
     """A calm notice for a refusal or relaxed constraints; empty when there is neither."""
     notes = []
     if response.get("refused"):
@@ -157,7 +214,7 @@ def answer_notice(response: dict[str, Any]) -> str:
         )
     relaxed = response.get("relaxed") or []
     if relaxed:
-        dropped = ", ".join(_text(describe_relaxed(item)) for item in relaxed)
+        dropped = ", ".join(_text(describe_relaxed(item, money)) for item in relaxed)
         notes.append(
             "<strong>Constraints relaxed.</strong> Nothing matched everything you asked for, "
             f"so these were loosened: {dropped}."

@@ -15,7 +15,7 @@ import json
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ class ProductEntry:
     rating: float | None
     in_stock: bool | None
     title_words: frozenset[str]  # the title's words, stemmed, stopwords kept
+    first_word: str  # the title's first word, stemmed
     name_words: frozenset[str]  # the title's and the brand's words (what may name it)
 
 
@@ -70,6 +71,7 @@ class CatalogView:
     brand_words: dict[str, tuple[str, ...]]  # facet key -> its stemmed words
     category_terms: dict[str, set[str]]  # stemmed term -> category names it reaches
     categories: dict[str, CategoryProfile]
+    knows: Callable[[str], bool] | None = None  # any catalog text holds the word
     attributes: AttributeIndex | None = None
     # Attribute key -> {stemmed words of a value: the value as written} (conditions.py).
     condition_values: dict[str, dict[tuple[str, ...], str]] | None = None
@@ -78,8 +80,12 @@ class CatalogView:
     # -- construction -----------------------------------------------------------------------
     @classmethod
     def build(
-        cls, profile: CatalogProfile | None, metadatas: Iterable[dict[str, Any]]
+        cls,
+        profile: CatalogProfile | None,
+        metadatas: Iterable[dict[str, Any]],
+        knows: Callable[[str], bool] | None = None,
     ) -> CatalogView:
+        """``knows(word)``: whether any text of the catalog holds the word (default: titles)."""
         metas = [meta for meta in metadatas if meta.get("product_id")]
         profile = profile or _fallback_profile(metas)
         products: dict[str, ProductEntry] = {}
@@ -114,6 +120,7 @@ class CatalogView:
             brand_words=brand_words,
             category_terms=dict(category_terms),
             categories=categories,
+            knows=knows,
         )
 
     # -- lookups ----------------------------------------------------------------------------
@@ -130,6 +137,10 @@ class CatalogView:
     def word_idf(self, word: str) -> float:
         """IDF over product titles; a word no title holds gets the rarest weight."""
         return self.idf.get(word, math.log(len(self.products) + 1.0) + 1.0)
+
+    def knows_word(self, word: str) -> bool:
+        """Whether the catalog's text (any chunk; titles when no index is known) holds it."""
+        return word in self.title_index or (self.knows is not None and self.knows(word))
 
     def word_idf_at_share(self, share: float) -> float:
         """The IDF of a word that this share of the titles hold (a catalog-relative scale)."""
@@ -196,6 +207,7 @@ def _entry(meta: dict[str, Any]) -> ProductEntry:
         rating=_number(meta.get("rating")),
         in_stock=meta["in_stock"] if isinstance(meta.get("in_stock"), bool) else None,
         title_words=frozenset(words(title)),
+        first_word=(words(title) or [""])[0],
         name_words=frozenset(words(f"{title} {brand or ''}")),
     )
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
 from service.answering.record import subject_words
@@ -139,7 +140,9 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
     hits = execution.hits
     if not hits:
         known, unknown = subject_words(plan, view)
-        subject = " ".join(known + unknown) or "anything matching that"
+        wanted = set(known + unknown)
+        ordered = [plan.message[t.start : t.end] for t in tokens(plan.message) if t.stem in wanted]
+        subject = " ".join(dict.fromkeys(ordered)) or "anything matching that"
         text = f"I couldn't find {subject} in the catalog."
         return _refuse(text, f"The catalog has no products matching '{subject}'.")
     lines = []

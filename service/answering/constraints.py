@@ -112,9 +112,25 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
     category = _find_category(blanked, view)
     if category is not None:
         values["category"] = category
-    found.filters = Filters(**values)
+    found.filters = _filters(values)
     found.conditions = find_conditions(text, view)
     return found
+
+
+def _filters(values: dict[str, Any]) -> Filters:
+    """Filters from what was read; a value Filters refuses (absurd, inverted) is dropped, never
+    an error: the shopper's words are not a malformed request."""
+    try:
+        return Filters(**values)
+    except ValueError:
+        kept: dict[str, Any] = {}
+        for name, value in values.items():
+            try:
+                Filters(**kept, **{name: value})
+            except ValueError:
+                continue
+            kept[name] = value
+        return Filters(**kept)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -217,11 +233,8 @@ def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> 
     if len(brand_words) > 1:
         return True
     word = brand_words[0]
-    leading = [
-        entry
-        for product_id in view.title_index.get(word, set())
-        if (entry := view.products[product_id]).title_words and words(entry.title)[:1] == [word]
-    ]
+    holders = (view.products[product_id] for product_id in view.title_index.get(word, set()))
+    leading = [entry for entry in holders if entry.first_word == word]
     if not leading:
         return True
     of_brand = sum(1 for entry in leading if facet_key(entry.brand or "") == key)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from catalog.models import Filters, ProductHit, ScoredChunk
-from catalog.text import content_words
+from catalog.text import content_words, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
@@ -42,12 +42,14 @@ RELEVANT_SIMILARITY = 0.5
 _SORT_FIELD = {"price_asc": ("price", False), "price_desc": ("price", True)}
 _DEFAULT_COMPARE = ("price", "rating", "brand")
 _LISTED = ("price", "brand", "rating")
+_OVERVIEW = ("price", "brand", "rating", "availability")
 # Questions asking for an amount ("how many megapixels", "the battery capacity"): English
 # question forms, answered only by a passage that holds a number.
 _ASKS_AMOUNT = re.compile(
     r"\bhow\s+(?:many|much|big|heavy|tall|wide|far|old)\b|\b(?:number|count|amount|capacity)\b"
 )
 _DIGIT = re.compile(r"\d")
+_LABELLED = re.compile(r"^[^:.]{1,40}:\s")  # "Category: ...": a field line, not prose
 _CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
 
 
@@ -88,11 +90,23 @@ class Executor:
             dimension = _compare_key(plan.compare_on)
             keys = list(dict.fromkeys([*([dimension] if dimension else []), *keys]))
             keys = keys or [key for key in _DEFAULT_COMPARE if _any_has(view, refs, key)]
+        overview = plan.intent == "attribute" and not keys and _names_only(plan, refs)
+        if overview:
+            keys = [key for key in _OVERVIEW if _any_has(view, refs, key)]
         for ref in refs:
             facts = self._facts(ref, keys, view)
-            if plan.intent == "attribute" and (not keys or facts.missing):
+            if overview:
+                chunks = self.chunks.product_chunks(ref.product_id)
+                prose = [p for p in passages_of(chunks, ref.title) if not _LABELLED.match(p.text)]
+                passages = prose[:1]
+                facts.passages = [
+                    PassageFact(ref.product_id, p.text, p.kind, 1.0) for p in passages
+                ]
+            elif plan.intent == "attribute" and (not keys or facts.missing):
                 self._rank_passages(plan, ref, facts, view)
             execution.products.append(facts)
+        if overview:
+            return
         needs_text = not keys or any(p.missing for p in execution.products)
         if plan.intent == "attribute" and needs_text:
             if _ASKS_AMOUNT.search(plan.message.lower()):
@@ -173,8 +187,12 @@ class Executor:
         if plan.conditions:
             hits = [hit for hit in hits if _all_hold(hit.record, plan)][: plan.k]
         known, unknown = subject_words(plan, view)
-        if unknown and not known and plan.filters.is_empty():
-            hits = [hit for hit in hits if _close(hit)]  # nothing here is what was asked for
+        foreign = [word for word in unknown if not view.knows_word(word)]
+        named = _proper_names(plan.message, set(foreign))
+        if named or ((foreign or (unknown and not known)) and plan.filters.is_empty()):
+            # Words no text of the catalog holds ("Brimtax Air Fryer"): only a product close
+            # in meaning may stand for them.
+            hits = [hit for hit in hits if _close(hit)]
         numbers = [word for word in unknown if any(char.isdigit() for char in word)]
         if numbers and known:
             # "iPhone 27": a model number no title holds is not any iPhone.
@@ -218,6 +236,26 @@ def _meets(entry: ProductEntry, filters: Filters) -> bool:
 
 def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
     return all(holds(record, condition) for condition in plan.conditions)
+
+
+def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
+    """The message only names the product(s) ("show me the Boxed Blender"): an overview."""
+    text = plan.message
+    for ref in refs:
+        if ref.span:
+            text = text[: ref.span[0]] + " " * (ref.span[1] - ref.span[0]) + text[ref.span[1] :]
+    return not content_words(text)
+
+
+def _proper_names(message: str, foreign: set[str]) -> list[str]:
+    """Foreign words written as a name (capitalised, not first in the message): "Is the
+    Drummox Trail Bike 500 in stock?" asks for a product, whatever its filters say."""
+    found = []
+    for position, token in enumerate(tokens(message)):
+        original = message[token.start : token.end]
+        if position > 0 and token.stem in foreign and original[:1].isupper():
+            found.append(token.stem)
+    return found
 
 
 def _holds_all(hit: ProductHit, words: list[str]) -> bool:

@@ -98,6 +98,8 @@ class Planner:
         vocabulary = constraints.filters.brand or constraints.filters.category
         if vocabulary and not self._asks_attributes(message, constraints, view):
             products = [ref for ref in products if not ref.ambiguous]
+        if constraints.sort and len(products) < 2:
+            products = []  # "the cheapest Ice Cube Trays": a superlative is over a set
         if products:
             # Words that named a product are not brand or category constraints.
             named = [ref.span for ref in products if ref.span]
@@ -174,7 +176,14 @@ class Planner:
             return guess.intent
         specific = [ref for ref in plan.products if not ref.ambiguous]
         if len(specific) >= 2:
-            return "compare"
+            full = [ref for ref in specific if ref.how == "name"]
+            asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
+            if asks_comparison or len(full) != 1:
+                return "compare"
+            # "About the <full title>: does it work with Windows 8?": one product is the
+            # subject, the others only the question's objects.
+            plan.products = full
+            return "attribute"
         if specific and (plan.attributes or not constraints.any):
             return "attribute"
         plan.grounded = bool(plan.products or constraints.any or catalog_words)

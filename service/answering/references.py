@@ -80,6 +80,8 @@ def named_products(
             continue
         if _contradicted(every, cluster, entry.name_words):
             continue
+        if len(cluster) == 1 and _strange_neighbour(every, cluster[0], view):
+            continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
         matched = tuple(dict.fromkeys(token.stem for token in cluster))
         mass = sum(view.word_idf(word) for word in matched if not _is_stop(word))
         total = sum(view.word_idf(word) for word in entry.title_words if not _is_stop(word))
@@ -183,6 +185,21 @@ def _contradicted(every: list[Token], cluster: list[Token], name: frozenset[str]
     low, high = index[cluster[0].start], index[cluster[-1].start]
     for i in (low - 1, high + 1):
         if 0 <= i < len(every) and has_digit(every[i].stem) and every[i].stem not in name:
+            return True
+    return False
+
+
+def _strange_neighbour(every: list[Token], token: Token, view: CatalogView) -> bool:
+    """A content word right before or after the one named word that no text of the catalog
+    holds: the shopper names something else that shares one word with this product."""
+    position = next(i for i, item in enumerate(every) if item.start == token.start)
+    for i in (position - 1, position + 1):
+        if not 0 <= i < len(every):
+            continue
+        neighbour = every[i]
+        if _is_stop(neighbour.stem) or neighbour.stem.isdigit():
+            continue
+        if not view.knows_word(neighbour.stem) and not view.knows_word(neighbour.text):
             return True
     return False
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import parse_sse
 
 RESPONSE_FIELDS = {
+    "plan",
     "answer",
     "sources",
     "refused",

@@ -21,7 +21,7 @@ def test_search_returns_products_with_their_fields(client: TestClient) -> None:
     response = client.post("/v1/search", json={"query": "Essence Mascara Lash Princess", "k": 3})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"results", "filters", "relaxed"}
+    assert set(body) == {"results", "filters", "relaxed", "plan"}
     results = body["results"]
     assert 1 <= len(results) <= 3
     assert all(set(result) == RESULT_FIELDS for result in results)

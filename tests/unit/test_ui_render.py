@@ -125,3 +125,17 @@ def test_several_passages_of_one_product_make_one_card() -> None:
     html = product_cards(sources, {})
     assert html.count('data-product-id="1"') == 1 and 'data-product-id="2"' in html
     assert "first passage" in html and "second passage" not in html
+
+
+def test_prices_follow_the_catalog_currency_from_the_facets() -> None:
+    from ui.render import Money
+
+    rupees = Money.from_facets({"currency": "INR", "locale": "en_IN"})
+    card = product_card(SOURCE, {**RECORD, "price": 150000}, rupees)
+    assert "₹1,50,000.00" in card and "$" not in card
+    assert describe_relaxed("max_price 300.0", rupees) == "maximum price ₹300.00"
+    assert panel_filters("₹1,50,000", "2,00,000", "", "", False, rupees)["max_price"] == 200000
+    euros = Money.from_facets({"currency": "EUR", "locale": "de_DE"})
+    assert euros.format(1299) == "1.299,00\xa0€" and euros.parse("1.299,00 €") == 1299.0
+    # Unknown values from a broken API fall back to dollars rather than failing the page.
+    assert Money.from_facets({"currency": "???", "locale": "xx"}) == Money()
