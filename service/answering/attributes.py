@@ -17,7 +17,7 @@ import numpy as np
 
 from catalog.profile import AttributeProfile
 from catalog.text import content_words, tokens
-from service.answering.catalog_view import AttributeIndex
+from service.answering.catalog_view import ROLE_QUESTIONS, AttributeIndex
 
 # Similarity (mean of label and label-with-value cosines) above which a clause asks for an
 # attribute, and the margin it must keep over the runner-up. The threshold maximises F1 of
@@ -25,6 +25,9 @@ from service.answering.catalog_view import AttributeIndex
 # (data/pqa_train: precision 0.66, recall 0.71 at 0.40; 0.55 / 0.80 at 0.34).
 ASKED_SIMILARITY = 0.40
 MARGIN = 0.02
+# Cosine to a role's plain question above which a clause paraphrases it (paraphrases score
+# 0.65-0.9 with MiniLM; "how much is shipping" 0.52 is not a price question).
+ROLE_QUESTION_SIMILARITY = 0.6
 # Clauses: split on ' and ', commas, semicolons and sentence ends, never inside a product name.
 _CLAUSE = re.compile(r"\s+(?:and|&|plus|also|as well as)\s+|[,;?!]\s*|\.\s+", re.IGNORECASE)
 _MIN_CLAUSE_CHARS = 3
@@ -61,6 +64,12 @@ def match_attributes(
     if not parts or not index.attributes:
         return []
     scores = (vectors @ index.label_vectors.T + vectors @ index.value_vectors.T) / 2
+    # A paraphrase of a role's plain question ("how much is the") asks for that role, when
+    # the clause names nothing else ("how much is shipping" is about shipping).
+    roles = vectors @ index.question_vectors.T
+    own = np.array([_only_role_words(part, index) for part in parts], dtype=bool)
+    paraphrase = (roles >= ROLE_QUESTION_SIMILARITY) & own
+    scores = np.where(paraphrase, np.maximum(scores, roles), scores)
     asked: list[AskedAttribute] = []
     for part, row in zip(parts, scores, strict=True):
         order = np.argsort(-row)
@@ -75,6 +84,18 @@ def match_attributes(
         if all(item.key != attribute.key for item in asked):
             asked.append(AskedAttribute(attribute.key, attribute.label, similarity, part))
     return asked
+
+
+def _only_role_words(clause: str, index: AttributeIndex) -> np.ndarray:
+    """Per attribute: the clause's content words all belong to its label or plain question."""
+    words = set(content_words(clause))
+    own = []
+    for attribute in index.attributes:
+        vocabulary = set(
+            content_words(f"{attribute.label} {ROLE_QUESTIONS.get(attribute.role, '')}")
+        )
+        own.append(words <= vocabulary)
+    return np.array(own, dtype=bool)
 
 
 def compound(clause: str, label: str) -> bool:

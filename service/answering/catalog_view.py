@@ -36,6 +36,17 @@ _BUILTIN_ATTRIBUTES: tuple[tuple[str, str, FieldRole], ...] = (
 )
 
 
+# The plain question of each universal product role: "how much is it?" asks for the price
+# whatever the catalog calls it. Shopping language about roles every catalog has, not any
+# catalog's vocabulary.
+ROLE_QUESTIONS: dict[FieldRole, str] = {
+    FieldRole.PRICE: "how much does it cost?",
+    FieldRole.BRAND: "who makes it?",
+    FieldRole.RATING: "how well is it rated?",
+    FieldRole.AVAILABILITY: "is it in stock?",
+}
+
+
 @dataclass(frozen=True)
 class ProductEntry:
     product_id: str
@@ -58,6 +69,7 @@ class AttributeIndex:
     attributes: list[AttributeProfile]
     label_vectors: np.ndarray  # one row per attribute
     value_vectors: np.ndarray  # one row per attribute: "label: example value"
+    question_vectors: np.ndarray  # the role's plain question ("how much does it cost?"), or 0
 
 
 @dataclass
@@ -171,11 +183,17 @@ class CatalogView:
                         else attribute.label
                         for attribute in attributes
                     ]
+                    questions = [ROLE_QUESTIONS.get(a.role, "") for a in attributes]
+                    asked = [q for q in questions if q]
                     vectors = np.asarray(
-                        embeddings.embed_documents(labels + valued), dtype=np.float32
+                        embeddings.embed_documents(labels + valued + asked), dtype=np.float32
                     )
+                    n = len(labels)
+                    roles = np.zeros((n, vectors.shape[1]), dtype=np.float32)
+                    rows = [i for i, question in enumerate(questions) if question]
+                    roles[rows] = vectors[2 * n :]
                     self.attributes = AttributeIndex(
-                        attributes, vectors[: len(labels)], vectors[len(labels) :]
+                        attributes, vectors[:n], vectors[n : 2 * n], roles
                     )
         return self.attributes
 

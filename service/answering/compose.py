@@ -22,6 +22,7 @@ from service.answering.wording import (
     help_text,
     listing_line,
     missing_sentence,
+    shown,
     small_talk_text,
 )
 
@@ -50,17 +51,19 @@ def compose(execution: Execution, view: CatalogView) -> Answer:
 def _attribute(execution: Execution) -> Answer:
     product = execution.products[0]
     cite = f"[{product.product_id}]"
-    lines = [f"{fact.label} of {product.title}: {fact.text} {cite}." for fact in product.fields]
+    lines = [
+        f"{fact.label} of {shown(product.title)}: {fact.text} {cite}." for fact in product.fields
+    ]
     sources = []
     if product.fields:
         sources.append(_source(product, "; ".join(f"{f.label}: {f.text}" for f in product.fields)))
     answered_by_text = bool(product.passages) and execution.answerable
     if answered_by_text:
         best = product.passages[0]
-        lines.append(f'{product.title} {cite}: "{best.text}"')
+        lines.append(f'{shown(product.title)} {cite}: "{best.text}"')
         sources += [_source(product, passage.text) for passage in product.passages]
     elif product.missing or not product.fields:
-        missing = missing_sentence(product.missing, execution.plan.message, product.title)
+        missing = missing_sentence(product.missing, execution.plan.message, shown(product.title))
         if not product.fields:
             return _refuse(missing, missing)
         lines.append(missing)
@@ -73,7 +76,7 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
     keys = list(dict.fromkeys(fact.key for product in products for fact in product.fields))
     labels = {fact.key: fact.label for product in products for fact in product.fields}
     if not keys:
-        names = " and ".join(product.title for product in products)
+        names = " and ".join(shown(product.title) for product in products)
         about = ", ".join(dict.fromkeys(m for product in products for m in product.missing))
         text = f"The catalog has no {about or 'comparable'} information for {names}."
         return _refuse(text, text)
@@ -86,7 +89,7 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
         for key in keys:
             fact = product.field(key)
             cells.append(f"{fact.text} {cite}" if fact else "not in the catalog")
-        rows.append(f"| {product.title} {cite} | " + " | ".join(cells) + " |")
+        rows.append(f"| {shown(product.title)} {cite} | " + " | ".join(cells) + " |")
     lines = [header, rule, *rows]
     verdict = _verdict(execution)
     if verdict:
@@ -94,7 +97,8 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
     for product in products:
         if product.missing:
             lines.append(
-                f"The catalog has no {', '.join(product.missing)} information for {product.title}."
+                f"The catalog has no {', '.join(product.missing)} information for "
+                f"{shown(product.title)}."
             )
     sources = [
         _source(product, "; ".join(f"{f.label}: {f.text}" for f in product.fields) or product.title)
@@ -124,9 +128,8 @@ def _verdict(execution: Execution) -> str | None:
     winner_fact = winner.field(key)
     assert winner_fact is not None
     versus = ", ".join(f"{fact.text} [{p.product_id}]" for p in others if (fact := p.field(key)))
-    return (
-        f"The {winner.title} is {adjective}: {winner_fact.text} [{winner.product_id}] vs {versus}."
-    )
+    name = shown(winner.title)
+    return f"The {name} is {adjective}: {winner_fact.text} [{winner.product_id}] vs {versus}."
 
 
 def _all_equal(execution: Execution, key: str) -> bool:

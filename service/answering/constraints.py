@@ -259,4 +259,9 @@ def _find_category(text: str, view: CatalogView) -> str | None:
 
     best = max(rank(category) for category in counts)
     top = [category for category in counts if rank(category) == best]
+    if len(top) > 1:
+        # "All Prepaid Phones" against "Prepaid Phones": the longest name written out wins.
+        joined = f" {' '.join(token.stem for token in tokens(text))} "
+        written = [c for c in top if f" {' '.join(words(c.replace('-', ' ')))} " in joined]
+        top = sorted(written, key=lambda c: -len(words(c)))[:1] if written else top
     return top[0] if len(top) == 1 else None

@@ -22,6 +22,7 @@ from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
 from service.answering.references import named_products
+from service.answering.wording import shown
 
 _CITATION = re.compile(r"\[\s*([A-Za-z0-9][\w.:\-]*(?:\s*[,;]\s*[A-Za-z0-9][\w.:\-]*)*)\s*\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*-])|\n+")
@@ -82,7 +83,8 @@ def _sentences(text: str) -> list[str]:
 
 def _figure_problems(sentence: str, cited: list[ProductFacts], view: CatalogView) -> list[str]:
     profile = view.profile
-    for title in sorted({p.title for p in cited}, key=len, reverse=True):
+    names = {name for p in cited for name in (p.title, shown(p.title))}
+    for title in sorted(names, key=len, reverse=True):
         sentence = sentence.replace(title, " ")  # "iPhone 6" names, it states no figure
     mentions = find_money(sentence, profile.currency, profile.locale, profile.units)
     if mentions and not cited:

@@ -23,7 +23,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from catalog.models import Filters
-from catalog.text import content_words
+from catalog.text import content_words, tokens
 from service.answering.attributes import AskedAttribute, clauses, match_attributes
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
@@ -96,7 +96,8 @@ class Planner:
         # "Apple products": the brand, not the fruit of that name; unless the message asks for
         # a product's attributes ("Apple: weight and minimum order?").
         vocabulary = constraints.filters.brand or constraints.filters.category
-        if vocabulary and not self._asks_attributes(message, constraints, view):
+        named = [ref.span for ref in products if ref.span]
+        if vocabulary and not self._asks_attributes(message, constraints.spans + named, view):
             products = [ref for ref in products if not ref.ambiguous]
         if constraints.sort and len(products) < 2:
             products = []  # "the cheapest Ice Cube Trays": a superlative is over a set
@@ -132,14 +133,30 @@ class Planner:
             plan.products = [ref for ref in plan.products if not ref.ambiguous]
             if plan.products and plan.intent == "search" and not constraints.sort:
                 plan.intent = "attribute" if len(plan.products) == 1 else "compare"
+        if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
+            whole = parse_constraints(message, view)
+            category = view.categories.get(whole.filters.category or "")
+            if category is not None and category.count > 1 and _plural_of(message, plan, view):
+                # "show me plates": the category of that name, not its one "Plate".
+                plan.intent, plan.products = "search", []
+                plan.filters = merge_filters(whole.filters, explicit)
         if plan.intent in ("attribute", "compare"):
             _constraints_as_questions(plan, view, explicit)
+        if plan.intent == "compare" and plan.compare_on is None:
+            # "compare them on price": a comparison on price or rating has a natural winner.
+            first = plan.attributes[0].key if plan.attributes else None
+            if first == "price":
+                plan.compare_on = "price_asc"
+            elif first == "rating":
+                plan.compare_on = "rating_desc"
         if refs_from_history and plan.intent in ("search", "recommend"):
             plan.query = _refined_query(message, history)
         return plan
 
-    def _asks_attributes(self, message: str, constraints: Constraints, view: CatalogView) -> bool:
-        parts = clauses(message, constraints.spans)
+    def _asks_attributes(
+        self, message: str, spans: list[tuple[int, int]], view: CatalogView
+    ) -> bool:
+        parts = clauses(message, spans)
         if not parts:
             return False
         vectors = np.asarray(self.embeddings.embed_documents(parts), np.float32)
@@ -175,6 +192,8 @@ class Planner:
             plan.products, plan.attributes, plan.grounded = [], [], False
             return guess.intent
         specific = [ref for ref in plan.products if not ref.ambiguous]
+        if not specific and not constraints.any:
+            specific = list(plan.products)  # "Is the Knife covered?": no brand or category took it
         if len(specific) >= 2:
             full = [ref for ref in specific if ref.how == "name"]
             asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
@@ -211,6 +230,19 @@ def _constraints_as_questions(
             if attribute is not None:
                 plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
     plan.filters = explicit or Filters()
+
+
+def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
+    """The message names the product only by category words, in the plural its one-word
+    title is not in ("show me plates" against the product "Plate"): the category is meant."""
+    ref = plan.products[0]
+    if ref.span is None or content_words(_blank(message, [ref.span])):
+        return False
+    named = tokens(message[ref.span[0] : ref.span[1]])
+    title = {token.text for token in tokens(ref.title)}
+    in_terms = all(token.stem in view.category_terms for token in named)
+    plural = any(token.text != token.stem and token.text not in title for token in named)
+    return in_terms and plural
 
 
 def _blank(message: str, spans: list[tuple[int, int]]) -> str:

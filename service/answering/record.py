@@ -100,8 +100,10 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
     unknown: list[str] = []
     for token in tokens(text):
         word = token.stem
-        if token.is_stopword or word in brand_words or word in view.category_terms:
+        if token.is_stopword or word in brand_words:
             continue
+        if word in view.category_terms and plan.filters.category is not None:
+            continue  # the category filter stands for it
         (known if word in view.title_index else unknown).append(word)
     return list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
 

@@ -80,8 +80,6 @@ def named_products(
             continue
         if _contradicted(every, cluster, entry.name_words):
             continue
-        if len(cluster) == 1 and _strange_neighbour(every, cluster[0], view):
-            continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
         matched = tuple(dict.fromkeys(token.stem for token in cluster))
         mass = sum(view.word_idf(word) for word in matched if not _is_stop(word))
         total = sum(view.word_idf(word) for word in entry.title_words if not _is_stop(word))
@@ -91,11 +89,21 @@ def named_products(
             if word in entry.title_words and not _is_stop(word)
         )
         share = title_mass / total if total else 0.0
-        scored.append((mass, share, -rank.get(product_id, len(rank)), product_id, cluster))
-    scored.sort(key=lambda item: item[:3], reverse=True)
+        # Words of the name matched elsewhere in the message break ties ("... in Mint").
+        elsewhere = sum(
+            view.word_idf(t.stem)
+            for t in content
+            if t.stem in entry.name_words and t.start not in {c.start for c in cluster}
+        )
+        partial_one_word = len(cluster) == 1 and share < FULL_TITLE
+        if partial_one_word and _strange_neighbour(every, cluster[0], view):
+            continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
+        ranked = -rank.get(product_id, len(rank))
+        scored.append((mass, elsewhere, share, ranked, product_id, cluster))
+    scored.sort(key=lambda item: item[:4], reverse=True)
     chosen: list[ProductRef] = []
     explained: set[int] = set()
-    for mass, share, _, product_id, cluster in scored:
+    for mass, _, share, _, product_id, cluster in scored:
         fresh = [token for token in cluster if token.start not in explained]
         fresh_mass = sum(view.word_idf(token.stem) for token in fresh)
         if not fresh or fresh_mass < 0.5 * mass:

@@ -37,9 +37,14 @@ def help_text(view: CatalogView, examples: list[str]) -> str:
     return "\n".join(lines)
 
 
+def shown(title: str) -> str:
+    """A title as answers print it: its square brackets would read as citations."""
+    return title.replace("[", "(").replace("]", ")")
+
+
 def listing_line(hit: ProductHit, view: CatalogView) -> str:
     meta = hit.metadata
-    parts = [hit.title]
+    parts = [shown(hit.title)]
     price = meta.get("price")
     if isinstance(price, int | float) and not isinstance(price, bool):
         parts.append(view.format_price(float(price)))
