@@ -33,6 +33,10 @@ def ingest(
     no_delete: Annotated[
         bool, typer.Option("--no-delete", help="Keep products missing from these files.")
     ] = False,
+    changed_only: Annotated[
+        bool,
+        typer.Option("--changed-only", help="A feed of changed products only: nothing is deleted."),
+    ] = False,
     mapping: Annotated[
         Path | None, typer.Option(help="JSON field mapping for other row schemas.")
     ] = None,
@@ -44,7 +48,14 @@ def ingest(
     overrides = {"collection": collection} if collection else {}
     settings = _settings(**overrides)
     raise typer.Exit(
-        run_ingest(settings, paths, delete_missing=not no_delete, mapping=mapping, as_json=as_json)
+        run_ingest(
+            settings,
+            paths,
+            delete_missing=not no_delete,
+            changed_only=changed_only,
+            mapping=mapping,
+            as_json=as_json,
+        )
     )
 
 
@@ -96,6 +107,10 @@ def evaluate(
     judge: Annotated[
         bool, typer.Option(help="Also score faithfulness with the configured OpenAI LLM.")
     ] = False,
+    llm_server: Annotated[
+        str | None,
+        typer.Option(help="Host a local model (qwen) as the self-started API's openai backend."),
+    ] = None,
 ) -> None:
     """Score retrieval, grounding, correctness, refusals and latency against the API."""
     from evaluation.command import run_eval
@@ -110,8 +125,25 @@ def evaluate(
             out=out,
             compare=compare,
             judge=judge,
+            llm_server=llm_server,
         )
     )
+
+
+@app.command("train-scorer")
+def train_scorer(
+    data: Annotated[Path, typer.Option(help="The PQA training files.")] = Path("data/pqa_train"),
+    out: Annotated[Path, typer.Option(help="Where the JSON artefact goes.")] = Path(
+        "catalog/evidence/scorer-v1.json"
+    ),
+    cache: Annotated[
+        Path | None, typer.Option(help="An .npz keeping the MiniLM vectors between runs.")
+    ] = None,
+) -> None:
+    """Train the evidence scorer on the PQA labels; print its held-out metrics."""
+    from catalog.evidence.command import run_train
+
+    raise typer.Exit(run_train(_settings(), data=data, out=out, cache=cache))
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from aisle.processes import free_port, stop_process
 from aisle.settings import Settings
 from evaluation import report
 from evaluation.datasets import DEFAULT_SEED, Dataset, DatasetError, load_dataset, subset
+from evaluation.local_llm import LLM_SERVERS, LocalModelError, llm_server_env
 from evaluation.runner import ApiUnavailableError, EvalClient, Judge, run_questions
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
@@ -43,14 +44,33 @@ def run_eval(
     judge: bool = False,
     catalog: list[Path] | None = None,
     console: Console | None = None,
+    llm_server: str | None = None,
 ) -> int:
     """Run one evaluation; 0 when done (and no regression), 1 on a regression, 2 on bad input.
 
     ``backend`` may name several backends separated by commas (each question is asked to
     each). ``catalog`` overrides what a self-started API ingests (default: the dataset's own).
+    ``llm_server`` ("qwen") hosts a local model for the run as the self-started API's
+    ``openai`` backend (evaluation/local_llm.py).
     """
     # Wide enough for the summary tables when the output is a file or a CI log.
     console = console or Console(width=None if sys.stdout.isatty() else 140)
+    if dataset.startswith("intents:"):
+        from evaluation.intent_command import run_intent_eval
+
+        chosen_backends: list[str | None] = (
+            [b.strip() for b in backend.split(",") if b.strip()] if backend else [None]
+        )
+        return run_intent_eval(
+            settings,
+            catalog=dataset.split(":", 1)[1],
+            api_url=api_url,
+            backends=chosen_backends,
+            per_intent=limit or 30,
+            out=out,
+            console=console,
+            llm_server=llm_server,
+        )
     try:
         data = load_dataset(dataset)
         baseline = report.load_metrics(compare) if compare is not None else None
@@ -59,6 +79,12 @@ def run_eval(
         return EXIT_USAGE
     if limit is not None and limit < 1:
         _error("--limit must be at least 1")
+        return EXIT_USAGE
+    if llm_server and api_url:
+        _error("--llm-server configures a self-started API: leave out --api-url")
+        return EXIT_USAGE
+    if llm_server and llm_server not in LLM_SERVERS:
+        _error(f"--llm-server: unknown {llm_server!r}; known: {', '.join(LLM_SERVERS)}")
         return EXIT_USAGE
     questions = subset(data.questions, limit, seed=DEFAULT_SEED)
     chosen = Dataset(data.name, questions, data.catalog)
@@ -75,9 +101,12 @@ def run_eval(
             _error(f"cannot set up the LLM judge: {exc}")
             return EXIT_USAGE
     try:
-        with _api(settings, api_url, catalog or data.catalog, console) as url:
+        with (
+            _llm_server(llm_server, console) as llm_env,
+            _api(settings, api_url, catalog or data.catalog, console, llm_env) as url,
+        ):
             results = _ask_all(settings, url, chosen, backends, judge_fn, console)
-    except (EvalError, ApiUnavailableError) as exc:
+    except (EvalError, ApiUnavailableError, LocalModelError) as exc:
         _error(str(exc))
         return EXIT_USAGE
     created = datetime.now(UTC)
@@ -154,8 +183,24 @@ def _ask_all(
 
 
 @contextlib.contextmanager
+def _llm_server(name: str | None, console: Console) -> Iterator[dict[str, str]]:
+    """The environment pointing the API's openai backend at a local model started here."""
+    if name is None:
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="aisle-eval-llm-") as tmp:
+        console.print(f"Starting the local {name} model server…")
+        with llm_server_env(name, Path(tmp)) as env:
+            yield env
+
+
+@contextlib.contextmanager
 def _api(
-    settings: Settings, api_url: str | None, catalog: list[Path], console: Console
+    settings: Settings,
+    api_url: str | None,
+    catalog: list[Path],
+    console: Console,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The given API URL, or a private API: the catalog ingested into a temporary data dir and
     ``aisle serve`` on a free loopback port, stopped on the way out."""
@@ -163,7 +208,7 @@ def _api(
         yield api_url
         return
     with tempfile.TemporaryDirectory(prefix="aisle-eval-") as tmp:
-        env = _child_env(settings, Path(tmp) / "data")
+        env = {**_child_env(settings, Path(tmp) / "data"), **(extra_env or {})}
         log_path = Path(tmp) / "serve.log"
         console.print(f"Ingesting {', '.join(str(p) for p in catalog)} into a temporary store…")
         ingest = subprocess.run(
@@ -173,7 +218,10 @@ def _api(
             text=True,
             check=False,
         )
-        if ingest.returncode != 0:
+        if ingest.returncode == 2 and "error" in ingest.stdout:
+            # Exit 2 with a summary: some rows were rejected (named there), the rest ingested.
+            console.print("The ingest rejected some rows (see aisle ingest); evaluating the rest.")
+        elif ingest.returncode != 0:
             output = _tail(ingest.stderr or ingest.stdout)
             raise EvalError(f"aisle ingest failed ({ingest.returncode}): {output}")
         port = free_port()
@@ -275,6 +323,15 @@ def _print_summary(console: Console, data: dict) -> None:
     for qtype, row in data["by_type"].items():
         types.add_row(qtype, *(report.fmt(row.get(c), c) for c in present))
     console.print(types)
+    retrievers = report.retriever_table(data["overall"])
+    if retrievers:
+        table = Table(title="Retrieval per retriever (products)")
+        table.add_column("retriever")
+        for name in report.RETRIEVER_METRICS:
+            table.add_column(name, justify="right")
+        for view, row in retrievers.items():
+            table.add_row(view, *(report.fmt(row[name], name) for name in report.RETRIEVER_METRICS))
+        console.print(table)
 
 
 def _print_comparison(console: Console, rows: list[dict]) -> None:

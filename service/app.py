@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from aisle.settings import Settings
-from catalog.embeddings import LocalEmbeddings
+from catalog.embeddings import build_embeddings
 from service.answering.backends.factory import build_backends
 from service.answering.chat import ChatService
 from service.api import chat, facets, health, products, search
+from service.api.openai_compat import install_openai_compat
 from service.errors import install_error_handlers
 from service.ops import install_ops
 from service.schemas import ErrorResponse
@@ -31,7 +32,7 @@ DOCS_ASSETS = "/docs-assets"
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    embeddings = LocalEmbeddings(batch_size=settings.embedding.batch_size)
+    embeddings = build_embeddings(settings.embedding, settings.data_dir)
     await anyio.to_thread.run_sync(embeddings.warm_up)  # ~10 s once, not on the first query
     backends = build_backends(settings)
     catalog = Catalog(settings, embeddings)
@@ -45,7 +46,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         catalog=catalog,
         backends=backends,
         chat=ChatService(
-            catalog.retriever, backends, settings.llm, observer=getattr(app.state, "metrics", None)
+            catalog.answering, backends, settings.llm, observer=getattr(app.state, "metrics", None)
         ),
     )
     log.info("Aisle API ready; backends: %s", ", ".join(backends.available))
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     _install_offline_docs(app)
     _document_limits(app, settings)
     install_ops(app, settings)
+    install_openai_compat(app)  # after install_ops: its error reshaping wraps the edge layers
     return app
 
 

