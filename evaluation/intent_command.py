@@ -10,15 +10,17 @@ Writes ``intents.json`` (per intent, per backend), ``intent_results.jsonl`` and
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
 from aisle.settings import Settings
-from evaluation.intent_run import IntentResult, run, summarise
+from evaluation.intent_run import IntentResult, Stream, run, summarise
 from evaluation.intents import generate, load_handwritten
 from evaluation.runner import ApiUnavailableError, EvalClient
 
@@ -72,7 +74,8 @@ def run_intent_eval(
             for backend in backends:
                 label = backend or client.default_backend()
                 console.print(f"Asking {len(questions)} questions ({label})…")
-                results[label] = run(questions, client.post, client.record, locale, label)
+                stream = _streamer(url)
+                results[label] = run(questions, client.post, client.record, locale, label, stream)
     except (EvalError, ApiUnavailableError) as exc:
         console.print(f"[red]error[/red] {exc}")
         return 2
@@ -92,6 +95,42 @@ def run_intent_eval(
     return 0
 
 
+def _streamer(url: str) -> Stream:
+    """Ask as server-sent events: the done event's data, wall ms, ms to the first token."""
+
+    def ask(body: dict[str, Any]) -> tuple[dict[str, Any] | None, float, float | None, str | None]:
+        start = time.perf_counter()
+        first: float | None = None
+        done: dict[str, Any] | None = None
+        event = ""
+        try:
+            with httpx.stream(
+                "POST", f"{url}/v1/chat", json={**body, "stream": True}, timeout=600.0
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    return None, _ms(start), None, f"HTTP {response.status_code}: {response.text}"
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:"):
+                        if event == "token" and first is None:
+                            first = _ms(start)
+                        elif event == "done":
+                            done = json.loads(line.split(":", 1)[1])
+                        elif event == "error":
+                            return None, _ms(start), first, line.split(":", 1)[1].strip()
+        except httpx.HTTPError as exc:
+            return None, _ms(start), first, f"{type(exc).__name__}: {exc}"
+        return done, _ms(start), first, None if done else "the stream ended without an answer"
+
+    return ask
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
 def _locale(url: str) -> str:
     """The catalog's number locale, as the API reports it (numbers in answers are read in it)."""
     try:
@@ -102,13 +141,23 @@ def _locale(url: str) -> str:
 
 
 def _markdown(
-    name: str, summary: dict[str, dict[str, dict[str, float]]], results: dict[str, list]
+    name: str, summary: dict[str, dict[str, dict[str, Any]]], results: dict[str, list]
 ) -> str:
-    lines = [f"# Intent accuracy: {name}", "", "| backend | intent | questions | accuracy |"]
-    lines.append("|---|---|---:|---:|")
+    lines = [f"# Intent accuracy: {name}", ""]
+    lines.append(
+        "| backend | intent | questions | accuracy | p50 ms | p95 ms | first token p50 ms "
+        "| guard replaced |"
+    )
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for label, intents in summary.items():
         for intent, row in intents.items():
-            lines.append(f"| {label} | {intent} | {row['questions']:.0f} | {row['accuracy']:.1%} |")
+            first = row["first_token_p50_ms"]
+            shown = "" if first is None else f"{first:.0f}"
+            lines.append(
+                f"| {label} | {intent} | {row['questions']:.0f} | {row['accuracy']:.1%} "
+                f"| {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {shown} "
+                f"| {row['guard_replaced']:.0f} |"
+            )
     lines += ["", "## First failures", ""]
     for label, rows in results.items():
         for row in [r for r in rows if not r.correct][:25]:
@@ -116,7 +165,7 @@ def _markdown(
     return "\n".join(lines) + "\n"
 
 
-def _print(console: Console, name: str, summary: dict[str, dict[str, dict[str, float]]]) -> None:
+def _print(console: Console, name: str, summary: dict[str, dict[str, dict[str, Any]]]) -> None:
     table = Table(title=f"intents: {name}")
     for column in ("backend", "intent", "questions", "accuracy", "p50 ms"):
         table.add_column(column)

@@ -21,6 +21,9 @@ _NUMBER = re.compile(r"\d[\d.,\u00a0\u202f]*\d|\d")
 _WORDS = re.compile(r"[a-z0-9]+")
 
 Post = Callable[[str, dict[str, Any]], tuple[dict[str, Any] | None, float, str | None]]
+# (done event's data or None, wall-clock ms, ms to the first token event or None, error)
+Stream = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, float, float | None, str | None]]
+_REPLACED = ("fact check", "repeated its instructions", "lacks the answer although")
 Record = Callable[[str], dict[str, Any] | None]
 
 
@@ -34,6 +37,13 @@ class IntentResult:
     correct: bool
     why: str
     latency_ms: float
+    first_token_ms: float | None = None
+    reason: str | None = None
+
+    @property
+    def replaced(self) -> bool:
+        """The guard replaced a model's answer by the deterministic one."""
+        return any(marker in (self.reason or "") for marker in _REPLACED)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,12 +57,24 @@ class IntentResult:
             "correct": self.correct,
             "why": self.why,
             "latency_ms": round(self.latency_ms, 1),
+            "first_token_ms": None
+            if self.first_token_ms is None
+            else round(self.first_token_ms, 1),
+            "reason": self.reason,
+            "guard_replaced": self.replaced,
         }
 
 
 def run(
-    questions: Sequence[IntentQuestion], post: Post, record: Record, locale: str, backend: str
+    questions: Sequence[IntentQuestion],
+    post: Post,
+    record: Record,
+    locale: str,
+    backend: str,
+    stream: Stream | None = None,
 ) -> list[IntentResult]:
+    """``stream``, when given, asks each question as server-sent events (time to first token
+    measured); else as one JSON call."""
     results = []
     for question in questions:
         history = list(question.history)
@@ -75,7 +97,11 @@ def run(
             if target.get("price") is not None:
                 gold_values = [repr(float(target["price"]))]
         body = {"message": question.question, "history": history, "backend": backend}
-        data, latency, error = post("/v1/chat", body)
+        first_token: float | None = None
+        if stream is not None:
+            data, latency, first_token, error = stream(body)
+        else:
+            data, latency, error = post("/v1/chat", body)
         if data is None:
             results.append(_failed(question, error or "no answer", latency))
             continue
@@ -86,24 +112,40 @@ def run(
         why = _verdict(question, answer, cited, refused, gold_ids, gold_values, record, locale)
         results.append(
             IntentResult(
-                question, answer, cited, refused, plan.get("intent"), not why, why, latency
+                question,
+                answer,
+                cited,
+                refused,
+                plan.get("intent"),
+                not why,
+                why,
+                latency,
+                first_token,
+                data.get("reason"),
             )
         )
     return results
 
 
-def summarise(results: Sequence[IntentResult]) -> dict[str, dict[str, float]]:
-    """Per intent: questions, accuracy, p50 latency."""
+def summarise(results: Sequence[IntentResult]) -> dict[str, dict[str, Any]]:
+    """Per intent (and "all"): questions, accuracy, p50/p95 latency, first token p50, guard
+    replacements."""
     by_intent: dict[str, list[IntentResult]] = defaultdict(list)
     for result in results:
         by_intent[result.question.intent].append(result)
-    summary = {}
-    for intent, rows in sorted(by_intent.items()):
+    summary: dict[str, dict[str, Any]] = {}
+    for intent, rows in [*sorted(by_intent.items()), ("all", list(results))]:
+        if not rows:
+            continue
         latencies = sorted(row.latency_ms for row in rows)
+        firsts = sorted(row.first_token_ms for row in rows if row.first_token_ms is not None)
         summary[intent] = {
             "questions": len(rows),
             "accuracy": round(sum(row.correct for row in rows) / len(rows), 4),
             "p50_ms": round(latencies[len(latencies) // 2], 1),
+            "p95_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1),
+            "first_token_p50_ms": round(firsts[len(firsts) // 2], 1) if firsts else None,
+            "guard_replaced": sum(row.replaced for row in rows),
         }
     return summary
 
@@ -214,6 +256,10 @@ def _breaks(record: dict[str, Any] | None, constraints: dict[str, Any]) -> str:
         ):
             return f"is in {record.get('category')!r}, not {category!r}"
     return ""
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _failed(question: IntentQuestion, why: str, latency: float = 0.0) -> IntentResult:
