@@ -28,7 +28,7 @@ from typing import Any
 
 from catalog.models import Product
 
-SEED = 37  # the planner was developed against draws 29 and 31: measured on a fresh one
+SEED = 41  # draws 29, 31 and 37 informed the planner: the README figures are this fresh one
 SMALL_TALK = ("hello there", "thanks a lot!", "good evening", "ok, bye", "hey")
 HELP = ("what can you do for me?", "how can you help?", "what do you know about?")
 OUT_OF_SCOPE = (

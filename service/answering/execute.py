@@ -49,6 +49,8 @@ _ASKS_AMOUNT = re.compile(
     r"\bhow\s+(?:many|much|big|heavy|tall|wide|far|old)\b|\b(?:number|count|amount|capacity)\b"
 )
 _DIGIT = re.compile(r"\d")
+# Question words that ask for one fact (where it is made, when it arrives...), unlike "what is".
+_SPECIFIC_QUESTION = frozenset({"where", "when", "why", "how", "who", "which", "whose"})
 _LABELLED = re.compile(r"^[^:.]{1,40}:\s")  # "Category: ...": a field line, not prose
 _CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
 
@@ -239,12 +241,14 @@ def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
 
 
 def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
-    """The message only names the product(s) ("show me the Boxed Blender"): an overview."""
+    """The message only names the product(s) ("show me the Boxed Blender", "what is the X?"):
+    an overview. "Where is the Pan made?" asks something: not an overview."""
     text = plan.message
     for ref in refs:
         if ref.span:
             text = text[: ref.span[0]] + " " * (ref.span[1] - ref.span[0]) + text[ref.span[1] :]
-    return not content_words(text)
+    words = {token.text for token in tokens(text)}
+    return not content_words(text) and not words & _SPECIFIC_QUESTION
 
 
 def _proper_names(message: str, foreign: set[str]) -> list[str]:

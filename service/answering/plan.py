@@ -16,7 +16,7 @@ or a request for something the catalog does not carry).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from service.answering.intents import Intent, IntentClassifier
 from service.answering.references import (
     ProductRef,
     named_products,
+    pointer_spans,
     points_back,
     referenced_from_history,
 )
@@ -98,7 +99,12 @@ class Planner:
         vocabulary = constraints.filters.brand or constraints.filters.category
         named = [ref.span for ref in products if ref.span]
         if vocabulary and not self._asks_attributes(message, constraints.spans + named, view):
-            products = [ref for ref in products if not ref.ambiguous]
+            # "the Apple", "the Glass": a definite article names the one product.
+            products = [
+                replace(ref, ambiguous=False) if _definite(message, ref) else ref
+                for ref in products
+                if not ref.ambiguous or _definite(message, ref)
+            ]
         if constraints.sort and len(products) < 2:
             products = []  # "the cheapest Ice Cube Trays": a superlative is over a set
         if products:
@@ -109,6 +115,8 @@ class Planner:
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
         spans = [ref.span for ref in products if ref.span] + constraints.spans
+        if refs_from_history:
+            spans += pointer_spans(message)  # "how much is the second one": not "quantity"
         parts = clauses(message, spans)
         # One encode call for the message (its intent) and its clauses (their attributes).
         vectors = np.asarray(self.embeddings.embed_documents([message, *parts]), np.float32)
@@ -230,6 +238,14 @@ def _constraints_as_questions(
             if attribute is not None:
                 plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
     plan.filters = explicit or Filters()
+
+
+def _definite(message: str, ref: ProductRef) -> bool:
+    """The name follows "the" ("What does the Apple sell for?")."""
+    if ref.span is None:
+        return False
+    before = message[: ref.span[0]].split()
+    return bool(before) and before[-1].lower() == "the"
 
 
 def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:

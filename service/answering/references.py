@@ -42,6 +42,7 @@ _ORDINALS = {
 }
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b")
 _SINGULAR = re.compile(r"\b(it|its|it's|this|that|this one|that one|the one|same one)\b")
+_ONE = re.compile(r"\b(?:one|ones)\b")
 _PLURAL = re.compile(r"\b(they|them|their|these|those|both|either|each|all of them)\b")
 
 
@@ -151,6 +152,14 @@ def referenced_from_history(
         for product_id, how in picked
         if product_id in view.products
     ]
+
+
+def pointer_spans(message: str) -> list[tuple[int, int]]:
+    """Where the message points back ("the second one", "it"): words that name no attribute."""
+    lowered = message.lower().replace("\u2019", "'")
+    spans = [m.span() for m in _ORDINAL.finditer(lowered)]
+    spans += [m.span() for m in _ONE.finditer(lowered)]
+    return spans
 
 
 def points_back(message: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from catalog.models import ProductHit
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
@@ -91,7 +93,8 @@ def missing_sentence(missing: list[str], message: str, title: str) -> str:
     ]
     if len(set(topic)) == 1:
         return f"The catalog has no {topic[0]} information for {title}."
-    question = " ".join(message.replace(title, "it").split()).rstrip("?.! ")
+    named = re.sub(rf"\b(?:the|a|an)\s+{re.escape(title)}", "it", message, flags=re.IGNORECASE)
+    question = " ".join(named.replace(title, "it").split()).rstrip("?.! ")
     return f'The catalog has nothing that answers "{question}" for {title}.'
 
 
