@@ -13,6 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MetadataValue = str | int | float | bool | list[str]
 
 
+def lookup(row: dict[str, Any], name: str) -> Any:
+    """A field's value; dotted names reach into nested objects ("pricing.amount")."""
+    if name in row:
+        return row[name]
+    current: Any = row
+    for part in name.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
 def facet_key(value: str) -> str:
     """Brands and categories compare case- and space-insensitively (stored as ``*_key``)."""
     return " ".join(value.lower().split())

@@ -25,18 +25,6 @@ def category_levels(value: Any, separator: str | None) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-def lookup(row: dict[str, Any], name: str) -> Any:
-    """A field's value; dotted names reach into nested objects."""
-    if name in row:
-        return row[name]
-    current: Any = row
-    for part in name.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return None
-        current = current[part]
-    return current
-
-
 def text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from catalog.models import Product
+from catalog.models import Product, lookup
 from catalog.money import is_currency, parse_price
 from catalog.profile import FieldRole
 from ingestion.fields import FieldNamer, RowSchema, infer_schema
@@ -198,7 +198,7 @@ class _RowReader:
 
     def value(self, row: dict[str, Any], role: FieldRole) -> Any:
         name = self.schema.field_for(role)
-        return None if name is None else cells.lookup(row, name)
+        return None if name is None else lookup(row, name)
 
     def draft(self, row: Any, line: int | None) -> Draft:
         if not isinstance(row, dict):
@@ -271,7 +271,7 @@ class _RowReader:
         for name in self.schema.categories:
             known = self.schema.fields.get(name)
             separator = known.stats.separator if known else None
-            path.extend(cells.category_levels(cells.lookup(row, name), separator))
+            path.extend(cells.category_levels(lookup(row, name), separator))
         return [level for i, level in enumerate(path) if level not in path[:i]]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from catalog.models import lookup
 from catalog.profile import FieldRole
 from catalog.text import words
 from service.answering.catalog_view import CatalogView
@@ -42,14 +43,7 @@ def attribute_value(record: dict[str, Any], attributes: dict[str, Any], key: str
     """The value of ``key``: a product field, an attribute, or a dotted path into one."""
     if key in record and key != "attributes":
         return record[key]
-    if key in attributes:
-        return attributes[key]
-    current: Any = attributes
-    for part in key.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return None
-        current = current[part]
-    return current
+    return lookup(attributes, key)
 
 
 def find_conditions(text: str, view: CatalogView) -> list[dict[str, Any]]:
