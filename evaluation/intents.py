@@ -222,14 +222,15 @@ def _searches(
                 constraints={"category": category},
             )
         )
-        first = f"show me {category}"
+        if len(members) < _MIN_LISTED:
+            continue  # "the second one" needs a first answer that lists two
         questions.append(
             _q(
                 catalog,
                 "follow_up",
                 n,
                 "how much is the second one?",
-                history=[{"role": "user", "content": first}],
+                history=[{"role": "user", "content": f"show me {category}"}],
                 follow_up="price_of_second",
             )
         )
