@@ -54,10 +54,17 @@ lock: | $(UV)
 	  --custom-compile-command "make lock" --output-file $(LOCK)
 
 # Debian's chromium for the browser tests (Playwright never downloads a browser here).
+# An install that was cut off (a machine stopped mid-apt) leaves dpkg half-configured and apt
+# refuses everything until it is finished: finish it first, then repair, then install.
 browser:
 	@command -v chromium >/dev/null || { \
 	  echo "==> chromium (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  dpkg --configure -a >/dev/null 2>&1 || true; \
+	  apt-get update -qq && \
+	  { apt-get install -y -qq chromium >/dev/null || \
+	    { apt-get install -y -qq --fix-broken >/dev/null && \
+	      apt-get install -y -qq --reinstall chromium chromium-common >/dev/null; }; }; }
 
 run: install
 	$(AISLE) ingest data/catalog/products.json
