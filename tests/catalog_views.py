@@ -5,7 +5,7 @@ core metadata each product's core chunk carries (no store, no chunk embeddings: 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ingestion.chunking import base_metadata, product_record
@@ -21,7 +21,7 @@ CATALOGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog_view(name: str) -> CatalogView:
     result = load_path(CATALOGS[name])
     products = [item.product for item in result.products]
@@ -29,9 +29,10 @@ def catalog_view(name: str) -> CatalogView:
     records = []
     for product in products:
         meta = dict(base_metadata(product))
-        meta["record"] = product_record(product)
+        record = product_record(product)
+        meta["record"] = record
         metadatas.append(meta)
-        records.append(json.loads(meta["record"]))
+        records.append(json.loads(record))
     schemas = {item.product.source: item.schema for item in result.products if item.schema}
     sources = [source_profile(source, schema) for source, schema in schemas.items()]
     return CatalogView.build(build_profile(records, sources), metadatas)

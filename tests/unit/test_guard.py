@@ -3,6 +3,8 @@ the real demo catalog's view and facts executed from real plans."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from service.answering.execute import Executor
@@ -19,7 +21,7 @@ class _NoSearch:
     def search(self, *args: object, **kwargs: object) -> list:
         raise AssertionError("no search expected")
 
-    def products(self, product_ids: list[str]) -> list:
+    def products(self, product_ids: Sequence[str]) -> list:
         return []
 
     def product_chunks(self, product_id: str) -> list:
