@@ -222,7 +222,8 @@ def _searches(
                 constraints={"category": category},
             )
         )
-        if len(members) < _MIN_LISTED:
+        listed = _listable_level(products, members[0].category_path)
+        if listed is None:
             continue  # "the second one" needs a first answer that lists two
         questions.append(
             _q(
@@ -230,11 +231,24 @@ def _searches(
                 "follow_up",
                 n,
                 "how much is the second one?",
-                history=[{"role": "user", "content": f"show me {category}"}],
+                history=[{"role": "user", "content": f"show me {listed}"}],
                 follow_up="price_of_second",
             )
         )
     return questions
+
+
+def _listable_level(products: list[Product], path: list[str]) -> str | None:
+    """The narrowest level of a category path holding enough priced products for a list (a
+    leaf of one product still has a parent a shopper can browse)."""
+    for depth in range(len(path), 0, -1):
+        prefix = path[:depth]
+        members = sum(
+            1 for p in products if p.price is not None and p.category_path[:depth] == prefix
+        )
+        if members >= _MIN_LISTED:
+            return path[depth - 1]
+    return None
 
 
 def _fields(product: Product) -> list[tuple[str, str]]:
