@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from catalog.models import Product, lookup
 from catalog.money import is_currency, parse_price
 from catalog.profile import FieldRole
-from ingestion.fields import FieldNamer, RowSchema, infer_schema
+from ingestion.fields import PRODUCT_ROLES, FieldNamer, RowSchema, infer_schema
 from ingestion.loaders import cells
 from ingestion.loaders.base import LoadedProduct, LoaderError, LoadError, LoadResult
 from ingestion.loaders.formats import RowError, csv_rows, json_rows, jsonl_rows
@@ -49,21 +49,14 @@ _MAPPED_ROLES = {
     "availability": FieldRole.AVAILABILITY,
     "rating": FieldRole.RATING,
 }
-# Roles whose field becomes a Product field. The availability field also stays in the
-# attributes (the record keeps e.g. ``availabilityStatus`` verbatim).
-_CONSUMED = frozenset(
-    {
-        FieldRole.IDENTIFIER,
-        FieldRole.TITLE,
-        FieldRole.DESCRIPTION,
-        FieldRole.PRICE,
-        FieldRole.CURRENCY,
-        FieldRole.BRAND,
-        FieldRole.CATEGORY,
-        FieldRole.STOCK,
-        FieldRole.RATING,
-    }
-)
+# Roles whose field becomes a Product field and leaves the attributes. Availability, tags,
+# reviews and snippets fields stay in the attributes (the record keeps them verbatim).
+_CONSUMED = frozenset(PRODUCT_ROLES) - {
+    FieldRole.AVAILABILITY,
+    FieldRole.TAGS,
+    FieldRole.REVIEWS,
+    FieldRole.SNIPPETS,
+}
 
 
 class FieldMapping(BaseModel):
