@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 import logging
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import anyio
 
@@ -34,6 +33,7 @@ from service.answering.backends.base import (
 from service.answering.backends.factory import Backends
 from service.answering.catalog_view import CatalogView
 from service.answering.guard import check_answer
+from service.answering.observe import ChatObserver, GenerationSlots, NoObserver
 from service.answering.prompt import build_messages, echoes_instructions
 from service.answering.types import Answer, Source, Turn
 from service.errors import AppError, Busy, ServiceUnavailable
@@ -44,37 +44,6 @@ _SNIPPET_CHARS = 300
 _WORDS_PER_TOKEN_EVENT = 3
 _REFUSAL = re.compile(r"not (?:in|found in|available in) the catalog", re.IGNORECASE)
 _RETRY_AFTER_S = 2
-
-
-class ChatObserver(Protocol):
-    """Where chat outcomes are counted (service.observability.Metrics in the app)."""
-
-    def observe_retrieval(self, seconds: float) -> None: ...
-    def observe_backend(self, backend: str, seconds: float, *, ok: bool = True) -> None: ...
-    def record_refusal(self, backend: str) -> None: ...
-    def record_guard_replacement(self, backend: str) -> None: ...
-    def record_fallback(self, backend: str, reason: str) -> None: ...
-    def record_busy(self, backend: str) -> None: ...
-
-
-class _NoObserver:
-    def observe_retrieval(self, seconds: float) -> None:
-        pass
-
-    def observe_backend(self, backend: str, seconds: float, *, ok: bool = True) -> None:
-        pass
-
-    def record_refusal(self, backend: str) -> None:
-        pass
-
-    def record_guard_replacement(self, backend: str) -> None:
-        pass
-
-    def record_fallback(self, backend: str, reason: str) -> None:
-        pass
-
-    def record_busy(self, backend: str) -> None:
-        pass
 
 
 @dataclass
@@ -93,26 +62,6 @@ class ChatEvent:
     data: Any
 
 
-class GenerationSlots:
-    """At most ``limit`` LLM generations at once; the next one is refused, never queued."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.in_use = 0
-        self._lock = threading.Lock()
-
-    def try_acquire(self) -> bool:
-        with self._lock:
-            if self.in_use >= self.limit:
-                return False
-            self.in_use += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self.in_use = max(0, self.in_use - 1)
-
-
 class ChatService:
     def __init__(
         self,
@@ -125,7 +74,7 @@ class ChatService:
         self.backends = backends
         self.settings = settings
         self.slots = GenerationSlots(settings.max_concurrent)
-        self.observer: ChatObserver = observer or _NoObserver()
+        self.observer: ChatObserver = observer or NoObserver()
 
     def start(self, query: ChatQuery) -> ChatRun:
         """Check the backend and reserve a generation slot before any byte is sent."""
