@@ -26,6 +26,7 @@ TITLE_SHARE = 0.5
 # at least this many times the IDF of a word held by one title in a hundred.
 DISTINCTIVE = 1.6
 MAX_PRODUCTS = 4
+_MAX_NAME_GAP = 2  # stopwords a mention may bridge to more words of the same name
 
 _ORDINALS = {
     "first": 0,
@@ -121,7 +122,7 @@ def named_products(
         how: How = "name" if full else "partial"
         if chosen and not full and len(cluster) < 2:
             continue  # a second product needs more than one word of its name ("camera")
-        span = (cluster[0].start, cluster[-1].end)
+        span = (cluster[0].start, _name_end(every, cluster, entry.name_words))
         matched = tuple(token.stem for token in cluster)
         chosen.append(ProductRef(product_id, entry.title, how, matched, span, ambiguous))
         explained |= {token.start for token in cluster}
@@ -193,6 +194,25 @@ def _best_cluster(every: list[Token], name: frozenset[str], view: CatalogView) -
             best, best_mass = content, mass
         run = []
     return best
+
+
+def _name_end(every: list[Token], cluster: list[Token], name: frozenset[str]) -> int:
+    """Where the mention ends: the run, stretched over stopwords to more words of the same
+    name ("the Robin 32GB in Mint" is one mention), so no word of the name is left to be read
+    as a question or a constraint."""
+    index = {token.start: i for i, token in enumerate(every)}
+    end = cluster[-1].end
+    gap = 0
+    for token in every[index[cluster[-1].start] + 1 :]:
+        if _is_stop(token.stem) and token.stem not in name:
+            gap += 1
+            if gap > _MAX_NAME_GAP:
+                break
+        elif token.stem in name:
+            end, gap = token.end, 0
+        else:
+            break
+    return end
 
 
 def _contradicted(every: list[Token], cluster: list[Token], name: frozenset[str]) -> bool:

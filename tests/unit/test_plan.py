@@ -86,6 +86,17 @@ def test_long_titles_are_named_by_their_distinctive_words(planner: Planner) -> N
     assert [item.key for item in result.attributes] == ["price"]
 
 
+def test_a_mention_bridges_stopwords_to_more_words_of_the_name(planner: Planner) -> None:
+    # The colour after "in" belongs to the name: it is neither a question nor a constraint.
+    message = "What does the Honor 8 4G LTE with 32GB Memory in Sapphire blue cost?"
+    result = plan(planner, "bestbuy", message)
+    assert result.intent == "attribute"
+    assert [ref.title for ref in result.products] == [
+        "Huawei - Honor 8 4G LTE with 32GB Memory Cell Phone (Unlocked) - Sapphire blue"
+    ]
+    assert [item.key for item in result.attributes] == ["price"]
+
+
 # -- follow-ups --------------------------------------------------------------------------------
 def test_ordinal_and_pronoun_follow_ups(planner: Planner) -> None:
     view = catalog_view("demo")
