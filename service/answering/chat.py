@@ -269,9 +269,7 @@ class ChatRun:
                 f"the model's answer failed the fact check ({problems}), "
                 "so this answer comes from the catalog directly",
             )
-        hits = {hit.product_id: hit for hit in outcome.execution.hits}
-        cited = [hits[pid] for pid in guard.cited if pid in hits]
-        return Answer(text=text, sources=_sources(cited) or _sources(outcome.execution.hits))
+        return Answer(text=text, sources=_cited_sources(outcome, guard.cited))
 
 
 _NO_FACTS = frozenset({"small_talk", "help", "out_of_scope"})
@@ -282,6 +280,22 @@ def _fallback(outcome: Outcome, why: str) -> Answer:
     answer = outcome.answer
     reason = why if answer.reason is None else f"{why}; {answer.reason}"
     return Answer(answer.text, answer.sources, refused=answer.refused, reason=reason)
+
+
+def _cited_sources(outcome: Outcome, cited: list[str]) -> list[Source]:
+    """The model's cited products in its order, each with the passages the deterministic
+    answer quotes for it (what the model was shown), else its retrieval hit."""
+    quoted: dict[str, list[Source]] = {}
+    for source in outcome.answer.sources:
+        quoted.setdefault(source.product_id, []).append(source)
+    hits = {hit.product_id: hit for hit in outcome.execution.hits}
+    sources: list[Source] = []
+    for product_id in dict.fromkeys(cited):
+        if product_id in quoted:
+            sources += quoted[product_id]
+        elif product_id in hits:
+            sources += _sources([hits[product_id]])
+    return sources or outcome.answer.sources or _sources(outcome.execution.hits)
 
 
 def _sources(hits: list[ProductHit]) -> list[Source]:
