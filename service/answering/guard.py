@@ -61,12 +61,22 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
         if ref.product_id not in facts and not ref.ambiguous:
             problems.append(f"names {ref.title!r}, which is not a product of the plan")
     body = _LIST_MARKER.sub(" ", text)
+    bounds = _price_bounds(execution)
     for sentence in _sentences(body):
         ids = [pid for pid in parse_citations(sentence) if pid in facts]
+        own = bounds if not ids else set()  # a sentence citing nothing may restate the filter
         if not ids and len(facts) == 1:
             ids = list(facts)
-        problems += _figure_problems(_CITATION.sub(" ", sentence), [facts[i] for i in ids], view)
+        problems += _figure_problems(
+            _CITATION.sub(" ", sentence), [facts[i] for i in ids], view, own
+        )
     return GuardResult(ok=not problems, problems=problems, cited=cited)
+
+
+def _price_bounds(execution: Execution) -> set[float]:
+    """The plan's own price limits ("under 700"): restating them states no product's price."""
+    filters = execution.plan.filters
+    return {bound for bound in (filters.min_price, filters.max_price) if bound is not None}
 
 
 def _sentences(text: str) -> list[str]:
@@ -81,12 +91,17 @@ def _sentences(text: str) -> list[str]:
     return merged
 
 
-def _figure_problems(sentence: str, cited: list[ProductFacts], view: CatalogView) -> list[str]:
+def _figure_problems(
+    sentence: str, cited: list[ProductFacts], view: CatalogView, bounds: set[float]
+) -> list[str]:
     profile = view.profile
     names = {name for p in cited for name in (p.title, shown(p.title))}
     for title in sorted(names, key=len, reverse=True):
         sentence = sentence.replace(title, " ")  # "iPhone 6" names, it states no figure
     mentions = find_money(sentence, profile.currency, profile.locale, profile.units)
+    mentions = [
+        m for m in mentions if not any(_same(m.value, b, m.text, exact=True) for b in bounds)
+    ]
     if mentions and not cited:
         return [f"states {mentions[0].text!r} without citing a product of the plan"]
     problems = []

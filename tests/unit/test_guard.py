@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from catalog.models import Filters
 from service.answering.execute import Executor
 from service.answering.facts import Execution
 from service.answering.guard import check_answer, parse_citations
@@ -111,6 +112,20 @@ def test_scale_of_a_rating_is_not_a_claim(facts) -> None:
     rating = catalog_view("demo").products[realme].rating
     text = f"The Realme C35 is rated {rating} out of 5 [{realme}]."
     assert check_answer(text, execution, catalog_view("demo")).ok
+
+
+def test_the_plans_own_price_limit_may_be_restated_but_never_as_a_price(facts) -> None:
+    execution = facts("How much is the Boxed Blender?")
+    (blender,) = _ids("Boxed Blender")
+    view = catalog_view("demo")
+    answer = f"Here is a blender under $50. The Boxed Blender costs $39.99 [{blender}]."
+    # Without a price limit in the plan, the uncited $50 is a figure no fact holds.
+    assert not check_answer(answer, execution, view).ok
+    execution.plan.filters = Filters(max_price=50)
+    assert check_answer(answer, execution, view).ok
+    # A cited sentence stating the limit as the product's price still fails.
+    wrong = check_answer(f"The Boxed Blender costs $50 [{blender}].", execution, view)
+    assert not wrong.ok and "$50" in wrong.problems[0]
 
 
 def test_citations_parse_lists_and_skip_links() -> None:
