@@ -57,7 +57,7 @@ lock: | $(UV)
 # An install that was cut off (a machine stopped mid-apt) leaves dpkg half-configured and apt
 # refuses everything until it is finished: finish it first, then repair, then install.
 browser:
-	@command -v chromium >/dev/null || { \
+	@chromium --version >/dev/null 2>&1 || { \
 	  echo "==> chromium (apt)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  dpkg --configure -a >/dev/null 2>&1 || true; \
