@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from limits import RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import MovingWindowSupport, storage_from_string
+from limits.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.strategies import RateLimiter as LimitStrategy
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -101,11 +102,18 @@ def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
 
 
 class RateLimiter:
-    """``per_minute`` requests a minute per client (a sliding window), in ``storage``."""
+    """``per_minute`` requests a minute per client, in ``storage``: an exact moving window
+    where the storage supports one (memory, Redis), else limits' sliding-window counter, an
+    approximation that may let a request more through right after a minute boundary."""
 
     def __init__(self, per_minute: int, storage: str = "memory://") -> None:
         self.item = RateLimitItemPerMinute(per_minute)
-        self._strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage))
+        backend = storage_from_string(storage)
+        self._strategy: LimitStrategy = (
+            MovingWindowRateLimiter(backend)
+            if isinstance(backend, MovingWindowSupport)
+            else SlidingWindowCounterRateLimiter(backend)
+        )
 
     def acquire(self, client: str) -> float:
         """0 when the request may go; otherwise the seconds until it could."""
