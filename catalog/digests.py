@@ -6,13 +6,17 @@ removes it before they are rewritten or deleted, so a digest in the store always
 chunks the store holds; a product without one (a killed run, an older store) is diffed chunk
 by chunk and gets its digest then.
 
-Digests live in a side collection ``<collection>.digests`` of the same Chroma, one record per
-product with the digest in its metadata (no document: nothing to index), so a price feed
-rewrites only the records of the products it changed, and reading all of them is a few pages.
+Digests live in a side collection ``<collection>.digests-v2`` of the same Chroma, one record per
+product, so a price feed rewrites only the records of the products it changed. A record packs
+its fields into its document: Chroma returns 30,000 documents in a quarter of the time it
+takes for as many metadata dicts, and every ingest reads them all. A record in the older
+metadata form (``<collection>.digests``) is not read: each product is diffed once, and the
+old collection is dropped by that ingest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,8 +24,12 @@ from typing import Any
 
 from catalog.errors import StoreError
 
-DIGESTS_SUFFIX = ".digests"
-_PAGE = 5000
+DIGESTS_SUFFIX = ".digests-v2"
+# Earlier forms (digest in the metadata): dropped by the first ingest that writes digests.
+_LEGACY_SUFFIXES = (".digests",)
+_PAGE = 5000  # records per write call (under Chroma's batch limit)
+# Reads page by offset, and every page costs a scan up to its offset: few, big pages.
+_READ_PAGE = 50_000
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class ProductDigest:
     digest: str
     source: str  # the core chunk's source file
     chunk_ids: tuple[str, ...]
+    row: str = ""  # key of the catalog row the product was read from ("" when none)
 
 
 def chunk_product_id(chunk_id: str) -> str:
@@ -49,6 +58,8 @@ class DigestTable:
 
     def __init__(self, client: Any, collection: str) -> None:
         self.collection_name = collection + DIGESTS_SUFFIX
+        self._client = client
+        self._legacy = [collection + suffix for suffix in _LEGACY_SUFFIXES]
         try:
             self._collection = client.get_or_create_collection(
                 name=self.collection_name, embedding_function=None
@@ -61,15 +72,15 @@ class DigestTable:
         offset = 0
         while True:
             page = self._call(
-                self._collection.get, include=["metadatas"], limit=_PAGE, offset=offset
+                self._collection.get, include=["documents"], limit=_READ_PAGE, offset=offset
             )
-            for product_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                digest = _decode(product_id, meta or {})
+            for product_id, packed in zip(page["ids"], page["documents"] or [], strict=False):
+                digest = _decode(product_id, packed or "")
                 if digest is not None:
                     found[product_id] = digest
-            if len(page["ids"]) < _PAGE:
+            if len(page["ids"]) < _READ_PAGE:
                 return found
-            offset += _PAGE
+            offset += _READ_PAGE
 
     def remove(self, product_ids: Iterable[str]) -> None:
         ids = sorted(set(product_ids))
@@ -78,6 +89,7 @@ class DigestTable:
 
     def write(self, changes: Mapping[str, ProductDigest | None]) -> None:
         """Set (or, for None, remove) the digests of these products."""
+        self._drop_legacy()
         self.remove(pid for pid, digest in changes.items() if digest is None)
         rows = sorted((pid, digest) for pid, digest in changes.items() if digest is not None)
         for start in range(0, len(rows), _PAGE):
@@ -85,12 +97,19 @@ class DigestTable:
             self._call(
                 self._collection.upsert,
                 ids=[pid for pid, _ in page],
-                metadatas=[_encode(pid, digest) for pid, digest in page],
+                documents=[_encode(pid, digest) for pid, digest in page],
                 embeddings=[[_spread(pid)] for pid, _ in page],
             )
 
     def drop(self) -> None:
-        self._call(self._collection._client.delete_collection, self.collection_name)
+        self._drop_legacy()
+        self._call(self._client.delete_collection, self.collection_name)
+
+    def _drop_legacy(self) -> None:
+        while self._legacy:
+            with contextlib.suppress(Exception):  # absent (the usual case) or already gone
+                self._client.delete_collection(self._legacy[0])
+            self._legacy.pop(0)
 
     @staticmethod
     def _call(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -100,21 +119,26 @@ class DigestTable:
             raise StoreError(f"product digests operation failed: {exc}") from exc
 
 
-def _encode(product_id: str, digest: ProductDigest) -> dict[str, str]:
+_SEP = "\x1f"  # between a record's fields; chunk id suffixes are joined by newlines
+
+
+def _encode(product_id: str, digest: ProductDigest) -> str:
     prefix = product_id + "::"
-    suffixes = [chunk_id.removeprefix(prefix) for chunk_id in digest.chunk_ids]
-    return {"digest": digest.digest, "source": digest.source, "chunks": "\n".join(suffixes)}
+    suffixes = "\n".join(chunk_id.removeprefix(prefix) for chunk_id in digest.chunk_ids)
+    return _SEP.join(("v2", digest.digest, digest.row, suffixes, digest.source))
 
 
-def _decode(product_id: str, meta: dict[str, Any]) -> ProductDigest | None:
-    digest, chunks = meta.get("digest"), meta.get("chunks")
-    if not isinstance(digest, str) or not isinstance(chunks, str):
+def _decode(product_id: str, packed: str) -> ProductDigest | None:
+    parts = packed.split(_SEP, 4)
+    if len(parts) != 5 or parts[0] != "v2" or not parts[1]:
         return None
+    _, digest, row, chunks, source = parts
     prefix = product_id + "::"
     return ProductDigest(
         digest=digest,
-        source=str(meta.get("source", "")),
+        source=source,
         chunk_ids=tuple(prefix + suffix for suffix in chunks.split("\n") if suffix),
+        row=row,
     )
 
 

@@ -17,8 +17,8 @@ from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk, facet_key
 
 # Chroma limits one request's size; page big reads and writes.
 _PAGE = 1000
-# An ids-only read carries no payload: bigger pages, fewer round trips.
-_ID_PAGE = 20_000
+# An ids-only read carries no payload: big pages (each page by offset rescans up to it).
+_ID_PAGE = 200_000
 
 
 class FilterError(ValueError):

@@ -173,9 +173,10 @@ def ingest_files(
     if not problems and (same := unchanged_run(store, fingerprint)) is not None:
         summary.unchanged = same  # the very files the last run read, and nothing wrote since
         return summary
-    products, complete_sources = load_products(files, mapping, summary.errors, report)
-
     stored = StoredCatalog(store)
+    products, complete_sources = load_products(
+        files, mapping, summary.errors, report, stored.row_keys()
+    )
     attach_documents_to_stored_products(products, stored, store)
     if changed_only:
         keep_sources(products, stored)
@@ -220,7 +221,9 @@ def ingest_files(
     text_changed = bool(doomed) or any(plan.status != "metadata_only" for plan in plans)
     # The profile follows the catalog's texts and schemas: a price or stock feed (metadata
     # only) leaves it as it is, so it costs nothing there.
-    profiled = update_profile(store, products.values(), changed=text_changed, catalog=catalog)
+    profiled = update_profile(
+        store, products.values(), changed=text_changed, catalog=catalog, partial=changed_only
+    )
     if changed or profiled:
         # Records derived from the new contents (catalog profile, embedding backend) are
         # written before this point, after the chunks; the generation bump comes last.

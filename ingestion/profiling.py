@@ -138,18 +138,23 @@ def update_profile(
     *,
     changed: bool,
     catalog: CatalogSettings | None = None,
+    partial: bool = False,
 ) -> bool:
     """Recompute and store the profile unless nothing changed (no product, no file schema, no
-    override); True when a new profile was written."""
+    override); True when a new profile was written. ``partial``: the files held only some rows
+    (a feed of changes): their schema adds fields to what their source file's says, it does
+    not replace it (a few hundred rows tell less than the whole file did)."""
     currency = catalog.currency if catalog else None
     locale = catalog.locale if catalog else None
     previous = CatalogProfile.load(store.meta)
     known = {source.source: source for source in previous.sources} if previous else {}
     fresh: dict[str, SourceProfile] = {}
     for item in loaded:
-        source = item.product.source
+        source = item.source
         if item.schema is not None and source not in fresh:
             fresh[source] = source_profile(source, item.schema)
+            if partial and source in known:
+                fresh[source] = _widened(known[source], fresh[source])
     schemas_changed = any(
         name not in known or _shape(known[name]) != _shape(schema) for name, schema in fresh.items()
     )
@@ -166,10 +171,17 @@ def update_profile(
     return True
 
 
+def _widened(whole: SourceProfile, part: SourceProfile) -> SourceProfile:
+    """A file's schema with the fields only a feed of some of its rows has."""
+    named = {field.name for field in whole.fields}
+    extra = [field for field in part.fields if field.name not in named]
+    return whole.model_copy(update={"fields": [*whole.fields, *extra]}) if extra else whole
+
+
 def _shape(source: SourceProfile) -> tuple[object, ...]:
     """What a file's schema is, without its value statistics (examples, coverage), which a
-    price feed changes without changing what the fields mean."""
-    fields = tuple((f.name, f.role, f.type, f.unit) for f in source.fields)
+    price feed changes without changing what the fields mean; in any field order."""
+    fields = tuple(sorted((f.name, f.role, f.type, f.unit or "") for f in source.fields))
     return (fields, source.decimal, source.lakh)
 
 

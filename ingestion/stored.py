@@ -28,6 +28,7 @@ class StoredProduct:
     source: str  # the core chunk's source ("" when the core chunk is missing)
     chunk_ids: set[str] = field(default_factory=set)
     digest: str | None = None  # None: not known to describe the stored chunks
+    row: str = ""  # key of the row it was read from (see ingestion/loaders/reader.py)
 
 
 class StoredCatalog:
@@ -48,7 +49,7 @@ class StoredCatalog:
             chunk_ids = set(digest.chunk_ids)
             if chunk_ids <= ids:
                 self.products[product_id] = StoredProduct(
-                    product_id, digest.source, chunk_ids, digest.digest
+                    product_id, digest.source, chunk_ids, digest.digest, digest.row
                 )
                 covered |= chunk_ids
         uncovered = sorted(ids - covered)
@@ -62,6 +63,10 @@ class StoredCatalog:
             product.chunk_ids.add(chunk.chunk_id)
             if chunk.chunk_id == f"{product_id}::core::0":
                 product.source = chunk.source
+
+    def row_keys(self) -> set[str]:
+        """Keys of the rows the trusted products were read from."""
+        return {p.row for p in self.products.values() if p.row and p.digest is not None}
 
     def digest(self, product_id: str) -> str | None:
         product = self.products.get(product_id)
@@ -87,18 +92,20 @@ class StoredCatalog:
 
 
 def product_digest(item: LoadedProduct) -> str:
-    """Everything the product's chunks are made from, and the code that makes them."""
+    """Everything the product's chunks are made from, and the code that makes them. A product
+    read from a catalog row is described by the row's key (which stands for the product it
+    gives), so an unchanged row is never built into a product."""
     documents = "\x1e".join(f"{doc.source}\x1f{doc.text}" for doc in item.documents)
+    made_of = f"row:{item.row_key}" if item.row_key else item.product.model_dump_json()
     return digest_of(
-        _chunker_fingerprint(),
-        item.product.model_dump_json(),
-        documents,
-        "\x1f".join(sorted(item.text_exclude)),
+        _chunker_fingerprint(), made_of, documents, "\x1f".join(sorted(item.text_exclude))
     )
 
 
 def new_digest(item: LoadedProduct, digest: str, chunk_ids: Iterable[str]) -> ProductDigest:
-    return ProductDigest(digest=digest, source=item.product.source, chunk_ids=tuple(chunk_ids))
+    return ProductDigest(
+        digest=digest, source=item.source, chunk_ids=tuple(chunk_ids), row=item.row_key or ""
+    )
 
 
 @lru_cache(maxsize=1)

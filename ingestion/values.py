@@ -173,9 +173,10 @@ class ValueStats:
 def value_stats(name: str, values: list[Any]) -> ValueStats:
     """Statistics of one field from all its values (``None`` where a row lacks it)."""
     stats = ValueStats(name=name, rows=len(values))
-    present = [value for value in values if kind_of_is_present(value)]
+    # Inline tests, not calls: this pass runs over every value of every column.
+    present = [v for v in values if not (v is None or v == "" or v == [] or v == {})]
     stats.present = len(present)
-    stats.distinct = len({_hashable(value) for value in present})
+    stats.distinct = len({v.strip().lower() if type(v) is str else _hashable(v) for v in present})
     step = max(1, len(present) // SAMPLE)
     sample = present[::step][:SAMPLE]
     texts: list[str] = []
@@ -235,7 +236,14 @@ def _number_of(value: Any, kind: str) -> float | None:
     return parsed.amount if parsed else None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _hashable(value: Any) -> Any:
+    if isinstance(value, list) and all(type(item) is str for item in value):
+        return tuple(value)  # tags, category lists: no JSON needed
+    if isinstance(value, dict) and all(type(item) in _SCALARS for item in value.values()):
+        return frozenset(value.items())  # measures such as dimensions: no JSON needed
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value).strip().lower() if isinstance(value, str) else value

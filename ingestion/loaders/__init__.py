@@ -7,6 +7,7 @@ readable file are reported in ``LoadResult.errors`` and the good rows still load
 
 from __future__ import annotations
 
+from collections.abc import Set
 from pathlib import Path
 
 from ingestion.loaders.base import (
@@ -64,11 +65,14 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[LoadError]]:
     return unique, errors
 
 
-def load_path(path: Path, mapping: FieldMapping | None = None) -> LoadResult:
-    """Load one supported file; raise :class:`LoaderError` when it cannot be read at all."""
+def load_path(
+    path: Path, mapping: FieldMapping | None = None, known_rows: Set[str] | None = None
+) -> LoadResult:
+    """Load one supported file; raise :class:`LoaderError` when it cannot be read at all.
+    ``known_rows``: see :func:`ingestion.loaders.rows.load_rows`."""
     suffix = path.suffix.lower()
     if suffix in ROW_SUFFIXES:
-        return load_rows(path, mapping)
+        return load_rows(path, mapping, known_rows=known_rows)
     if suffix in DOCUMENT_SUFFIXES:
         return load_document(path)
     raise LoaderError(f"unsupported file type {suffix or '(none)'}: {path}")

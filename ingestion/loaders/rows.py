@@ -21,19 +21,20 @@ field is kept verbatim in ``Product.attributes``. Rows without an id get a stabl
 
 from __future__ import annotations
 
+from collections.abc import Set
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from catalog.models import Product, lookup
-from catalog.money import is_currency, parse_price
+from catalog.models import Product
 from catalog.profile import FieldRole
 from ingestion.fields import PRODUCT_ROLES, FieldNamer, RowSchema, infer_schema
-from ingestion.loaders import cells
 from ingestion.loaders.base import LoadedProduct, LoaderError, LoadError, LoadResult
 from ingestion.loaders.formats import RowError, csv_rows, json_rows, jsonl_rows
-from ingestion.loaders.identity import IDENTITY_ROLES, Draft, assign_ids
+from ingestion.loaders.identity import Draft, assign_ids
+from ingestion.loaders.reader import RowReader
 
 ROW_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv"})
 
@@ -100,9 +101,17 @@ class FieldMapping(BaseModel):
 
 
 def load_rows(
-    path: Path, mapping: FieldMapping | None = None, namer: FieldNamer | None = None
+    path: Path,
+    mapping: FieldMapping | None = None,
+    namer: FieldNamer | None = None,
+    known_rows: Set[str] | None = None,
 ) -> LoadResult:
-    """Read every row of a JSON, JSONL or CSV file; bad rows become errors, the rest products."""
+    """Read every row of a JSON, JSONL or CSV file; bad rows become errors, the rest products.
+
+    ``known_rows``: row keys the store holds (products it took from exactly such rows). Those
+    rows loaded cleanly then and do now; their products are built only when asked for. Given
+    (even empty), every product carries its row's key.
+    """
     mapping = mapping or FieldMapping()
     source = str(path)
     result = LoadResult(source=source)
@@ -121,16 +130,21 @@ def load_rows(
     rows = list(reader(text))
     objects = [row for _, row in rows if isinstance(row, dict)]
     schema = infer_schema(objects, namer, fixed=mapping.roles())
-    reading = _RowReader(schema, mapping, source, objects)
-    drafts: list[Draft] = []
+    reading = RowReader(schema, mapping, source, _CONSUMED)
+    keyed, known = known_rows is not None, known_rows or frozenset()
+    drafts: list[tuple[Draft, dict[str, Any], str | None]] = []
     for line, row in rows:
         try:
             if isinstance(row, RowError):
                 raise row
-            drafts.append(reading.draft(row, line))
+            key = reading.row_key(row) if keyed and isinstance(row, dict) else None
+            if key is not None and key in known:
+                drafts.append((reading.head(row, line), row, key))
+            else:
+                drafts.append((reading.draft(row, line), row, key))
         except RowError as exc:
             result.errors.append(LoadError(source, line, str(exc)))
-    for duplicate in assign_ids(drafts):
+    for duplicate in assign_ids([draft for draft, _, _ in drafts]):
         result.errors.append(
             LoadError(
                 source,
@@ -140,14 +154,28 @@ def load_rows(
             )
         )
     exclude = frozenset(mapping.text_exclude)
-    for draft in drafts:
-        if not draft.fields.get("product_id"):
+    for draft, row, key in drafts:
+        product_id = draft.fields.get("product_id")
+        if not product_id:
+            continue
+        if key is not None and key in known:
+            build = partial(reading.rebuild, row, draft.line, product_id)
+            result.products.append(
+                LoadedProduct(
+                    line=draft.line,
+                    text_exclude=exclude,
+                    schema=schema,
+                    row_key=key,
+                    deferred=(product_id, source, build),
+                )
+            )
             continue
         product = reading.product(draft.fields, draft.line, result)
         if product is not None:
-            result.products.append(
-                LoadedProduct(product, line=draft.line, text_exclude=exclude, schema=schema)
+            loaded = LoadedProduct(
+                product, line=draft.line, text_exclude=exclude, schema=schema, row_key=key
             )
+            result.products.append(loaded)
     result.errors.sort(key=lambda error: error.line or 0)
     if result.errors:
         result.complete = False  # a bad row may hide a product: delete nothing for this file
@@ -162,7 +190,7 @@ def row_to_product(
     if not isinstance(row, dict):
         raise RowError(f"expected an object, got {type(row).__name__}")
     schema = schema or infer_schema([row], fixed=mapping.roles())
-    reading = _RowReader(schema, mapping, source, [row])
+    reading = RowReader(schema, mapping, source, _CONSUMED)
     draft = reading.draft(row, None)
     assign_ids([draft])
     failures = LoadResult(source=source)
@@ -170,102 +198,6 @@ def row_to_product(
     if product is None:
         raise RowError(failures.errors[0].reason)
     return product
-
-
-class _RowReader:
-    """Turns rows of one schema into Product fields."""
-
-    def __init__(
-        self, schema: RowSchema, mapping: FieldMapping, source: str, rows: list[dict[str, Any]]
-    ) -> None:
-        self.schema = schema
-        self.mapping = mapping
-        self.source = source
-        self.decimal = schema.price_decimal
-        self.consumed = {
-            name for role, name in schema.roles.items() if role in _CONSUMED and "." not in name
-        } | set(schema.categories)
-        self.identity_fields = [
-            name for name, item in schema.fields.items() if item.role in IDENTITY_ROLES
-        ]
-
-    def value(self, row: dict[str, Any], role: FieldRole) -> Any:
-        name = self.schema.field_for(role)
-        return None if name is None else lookup(row, name)
-
-    def draft(self, row: Any, line: int | None) -> Draft:
-        if not isinstance(row, dict):
-            raise RowError(f"expected an object, got {type(row).__name__}")
-        title = cells.text(self.value(row, FieldRole.TITLE))
-        product_id = cells.text(self.value(row, FieldRole.IDENTIFIER))
-        if not title:
-            named = self.schema.field_for(FieldRole.TITLE) or "no title-like field"
-            who = f"product {product_id}: " if product_id else ""
-            raise RowError(f"{who}missing title (field {named!r})")
-        keep = self.mapping.extra
-        attributes = {
-            key: raw
-            for key, raw in row.items()
-            if key not in self.consumed and (keep is None or key in keep) and raw not in (None, "")
-        }
-        try:
-            price, currency = self._price(self.value(row, FieldRole.PRICE))
-            fields = {
-                "product_id": product_id,
-                "title": title,
-                "description": cells.text(self.value(row, FieldRole.DESCRIPTION)) or "",
-                "price": price,
-                "currency": self._currency(row) or currency,
-                "brand": cells.text(self.value(row, FieldRole.BRAND)),
-                "category_path": self._path(row),
-                "stock": cells.integer(self.value(row, FieldRole.STOCK), "stock"),
-                "availability": cells.availability(self.value(row, FieldRole.AVAILABILITY)),
-                "rating": cells.number(self.value(row, FieldRole.RATING), "rating", minimum=0.0),
-                "attributes": attributes,
-                "source": self.source,
-            }
-        except RowError as exc:
-            raise RowError(f"product {product_id or title}: {exc}") from None
-        identity = {name: row.get(name) for name in self.identity_fields if row.get(name)}
-        return Draft(line=line, fields=fields, identity=identity)
-
-    def product(
-        self, fields: dict[str, Any], line: int | None, result: LoadResult
-    ) -> Product | None:
-        try:
-            return Product(**fields)
-        except ValidationError as exc:
-            reason = f"product {fields.get('product_id')}: {exc.errors()[0]['msg']}"
-            result.errors.append(LoadError(self.source, line, reason))
-            return None
-
-    def _price(self, value: Any) -> tuple[float | None, str | None]:
-        if value is None or value == "" or isinstance(value, int | float | bool):
-            return cells.number(value, "price", minimum=0.0), None
-        text = str(value).strip()
-        try:
-            plain: float | None = float(text)
-        except ValueError:
-            plain = None
-        if plain is not None:  # a plain number keeps its messages ("negative", "not finite")
-            return cells.number(plain, "price", minimum=0.0, shown=value), None
-        try:
-            parsed = parse_price(text, decimal_separator=self.decimal)
-        except ValueError:
-            raise RowError(f"price {value!r} is not a number") from None
-        return (parsed.amount, parsed.currency) if parsed else (None, None)
-
-    def _currency(self, row: dict[str, Any]) -> str | None:
-        code = cells.text(self.value(row, FieldRole.CURRENCY))
-        return code.upper() if code and is_currency(code) else None
-
-    def _path(self, row: dict[str, Any]) -> list[str]:
-        path: list[str] = []
-        for name in self.schema.categories:
-            known = self.schema.fields.get(name)
-            separator = known.stats.separator if known else None
-            path.extend(cells.category_levels(lookup(row, name), separator))
-        return [level for i, level in enumerate(path) if level not in path[:i]]
 
 
 def _reason(exc: BaseException) -> str:
