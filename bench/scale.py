@@ -12,7 +12,7 @@ latency is representative, search quality is not). Measured, in this order:
   the full file, the same change sent as a ``--changed-only`` feed;
 - the keyword index build of one process (what a replica does when the text changed);
 - ``POST /v1/search`` p50/p95 over HTTP against a real ``aisle serve`` process, without and
-  with filters, and an in-process breakdown of one search (embed, dense, keyword, live check);
+  with filters, and an in-process breakdown of one search (embed, dense, keyword, rank and read);
 - memory: the API process's resident set after the searches, and this process's peak.
 
 Nothing here is asserted in the tests. The load average is printed: other work on the machine
@@ -164,24 +164,19 @@ def breakdown(settings: Any, queries: list[str]) -> dict[str, float]:
     handle = KeywordIndexHandle(None, store, check_every_s=3600)
     build_s, view = _timed(handle.view)
     searcher = HybridSearcher(store, embeddings, handle, settings.retrieval)
-    steps: dict[str, list[float]] = {
-        "embed": [], "dense": [], "keyword": [], "live": [], "fuse": []
-    }  # fmt: skip
+    steps: dict[str, list[float]] = {"embed": [], "dense": [], "keyword": [], "rank": []}
     for query in queries:
         t0 = time.perf_counter()
         vector = embeddings.embed_query(query)
         t1 = time.perf_counter()
-        dense = store.query(vector, 40)
+        dense = searcher._dense(vector, 40, None, view)
         t2 = time.perf_counter()
         sparse = view.index.search(query, 40)
         t3 = time.perf_counter()
-        live = searcher._live(sparse, None)
+        searcher._ranked(dense, sparse, None, 5)  # fusion, then the winners read from the store
         t4 = time.perf_counter()
-        searcher._fuse(dense, live, 5)
-        t5 = time.perf_counter()
-        for name, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
-            value_ms = value * 1000
-            steps[name].append(value_ms)
+        for name, value in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            steps[name].append(value * 1000)
     result = {name: statistics.median(values) for name, values in steps.items()}
     result["keyword index build (s)"] = build_s
     return result

@@ -1,13 +1,14 @@
 """Hybrid retrieval: dense (Chroma) and BM25 fused (catalog/fusion.py), one hit per product.
 
-Filters go down into Chroma's ``where`` and are applied to BM25 candidates with the same test
+Filters are tested on the dense candidates and on BM25's with the same product facts
 (vectorised in ``catalog.facts``), so both retrievers see the same subset of the catalog.
 
-Consistency while an ingest rewrites the store: dense hits come from the store as it is;
-keyword hits come from an index of the generation this process holds, so each one is checked
-against the store before it is used: a chunk or product that is gone is dropped, one that
-changed is replaced by its stored version (and filtered again). Shoppers never get a product
-that ``GET /v1/products/{id}`` cannot serve, nor an old price beside a new one.
+Consistency while an ingest rewrites the store: both retrievers give candidate ids (dense from
+the store as it is, keyword from the index of the generation this process holds); the products
+ranked first are then read from the store, and a chunk or product that is gone, or whose
+stored facts no longer pass the filters, is dropped and the ranking made again. What is shown
+is the stored version, so shoppers never get a product that ``GET /v1/products/{id}`` cannot
+serve, nor an old price beside a new one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
+from catalog.digests import chunk_product_id
 from catalog.fusion import fuse_chunks, fuse_products, fusion_config
 from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.views import KeywordIndexHandle, SearchView, core_chunk_id
@@ -35,6 +39,10 @@ Retriever = Literal["hybrid", "dense", "keyword"]
 _CHUNKS_PER_PRODUCT = 3
 # A filtered dense search tests this many unfiltered neighbours per wanted chunk first.
 FILTER_POOL = 10
+# A selective filter searches the chunks it allows by id up to this many (else Chroma's where).
+_MAX_IDS = 20_000
+# Rankings made again after dropping what an ingest removed meanwhile, at most.
+_MAX_ROUNDS = 4
 
 
 class HybridSearcher:
@@ -62,7 +70,11 @@ class HybridSearcher:
         retriever: Retriever = "hybrid",
     ) -> list[ProductHit]:
         """The ``k`` best products for ``query`` among those matching ``filters``; ``retriever``
-        "dense" or "keyword" uses that one alone (to measure each)."""
+        "dense" or "keyword" uses that one alone (to measure each).
+
+        Both retrievers give ids and scores only; the fusion ranks products on those, and the
+        store is read once, for the chunks of the ``k`` products ranked first (fetching every
+        candidate's text and metadata cost more than the searches themselves)."""
         if filters is not None and filters.is_empty():
             filters = None
         candidates = max(self.settings.candidates, k * _CHUNKS_PER_PRODUCT)
@@ -74,54 +86,98 @@ class HybridSearcher:
         sparse: list[ScoredChunk] = []
         if retriever != "dense":
             sparse = view.index.search(query, candidates, filters, mask=view.keyword_mask(filters))
-        hits = self._fuse(dense, self._live(sparse, filters), k)
-        # A product deleted between the dense query and the record fetch has no record left.
-        return [hit for hit in hits if "record" in hit.metadata]
+        return self._ranked(dense, sparse, filters, k)
 
     def _dense(
         self, vector: Sequence[float], k: int, filters: Filters | None, view: SearchView
     ) -> list[ScoredChunk]:
-        """The ``k`` nearest chunks that meet ``filters``. Chroma's filtered query scans
-        metadata (hundreds of ms at 40k chunks): the nearest ``k * FILTER_POOL`` ids are taken
-        unfiltered and tested against this generation's product facts instead, and only a
-        filter too selective for that pool goes to Chroma's ``where``."""
+        """The ``k`` nearest chunks (ids and scores) that meet ``filters``. The nearest
+        ``k * FILTER_POOL`` are taken unfiltered and tested against this generation's product
+        facts; a filter too selective for that pool searches only the chunks it allows (by id:
+        a few ms, where Chroma's metadata ``where`` scans for hundreds at 40k chunks)."""
         if filters is None:
-            return self.store.query(vector, k, None)
+            return _candidates(self.store.nearest_ids(vector, k))
         pool = self.store.nearest_ids(vector, k * FILTER_POOL)
         allowed = view.facts.mask(filters)
-        rows = view.facts.rows_of([chunk_id.rsplit("::", 2)[0] for chunk_id, _ in pool])
-        kept = [
-            (chunk_id, score)
-            for (chunk_id, score), row in zip(pool, rows, strict=True)
-            if row >= 0 and allowed[row]
-        ][:k]
-        if len(kept) < k and len(pool) == k * FILTER_POOL:
-            return self.store.query(vector, k, filters)  # a selective filter: let Chroma scan
-        scores = dict(kept)
-        chunks = self.store.get_chunks([chunk_id for chunk_id, _ in kept])
-        found = [c.model_copy(update={"score": scores[c.chunk_id]}) for c in chunks]
-        # The store's own metadata decides (the facts may be a generation old).
-        live = [c for c in found if filters.matches(c.metadata)]
-        return sorted(live, key=lambda chunk: -chunk.score)
-
-    def _live(self, sparse: list[ScoredChunk], filters: Filters | None) -> list[ScoredChunk]:
-        """Keyword hits as the store holds them now (see the module docstring)."""
-        if not sparse:
+        rows = view.facts.rows_of([chunk_product_id(chunk_id) for chunk_id, _ in pool])
+        kept = [pair for pair, row in zip(pool, rows, strict=True) if row >= 0 and allowed[row]]
+        if len(kept) >= k or len(pool) < k * FILTER_POOL:
+            return _candidates(kept[:k])
+        mask = view.keyword_mask(filters)
+        ids = [] if mask is None else [view.index.ids[i] for i in np.flatnonzero(mask)]
+        if not ids:
             return []
-        cores = [core_chunk_id(chunk.product_id) for chunk in sparse]
-        stored = {
-            chunk.chunk_id: chunk
-            for chunk in self.store.get_chunks([chunk.chunk_id for chunk in sparse] + cores)
-        }
-        live = []
-        for chunk in sparse:
-            now, core = stored.get(chunk.chunk_id), stored.get(core_chunk_id(chunk.product_id))
-            if now is None or core is None:
-                continue
-            if filters is not None and not filters.matches(core.metadata):
-                continue
-            live.append(now.model_copy(update={"score": chunk.score}))
-        return live
+        if len(ids) > _MAX_IDS:
+            return self.store.query(vector, k, filters)
+        return _candidates(self.store.nearest_ids(vector, k, within=ids))
+
+    def _ranked(
+        self,
+        dense: list[ScoredChunk],
+        sparse: list[ScoredChunk],
+        filters: Filters | None,
+        k: int,
+    ) -> list[ProductHit]:
+        """Fused products, each checked against the store as it is now: a product whose core
+        chunk is gone or whose stored facts fail ``filters``, or a chunk that is gone, is
+        dropped and the ranking made again without it."""
+        dropped: set[str] = set()
+        for _ in range(_MAX_ROUNDS):
+            dense = [chunk for chunk in dense if chunk.chunk_id not in dropped]
+            sparse = [chunk for chunk in sparse if chunk.chunk_id not in dropped]
+            product_score = fuse_products(dense, sparse, fusion_config(self.settings))
+            ranked = list(product_score)[:k]
+            found: dict[str, list[ScoredChunk]] = {pid: [] for pid in ranked}
+            for chunk in (*dense, *sparse):
+                if chunk.product_id in found:
+                    found[chunk.product_id].append(chunk)
+            wanted = [c.chunk_id for chunks in found.values() for c in chunks]
+            stored = {
+                chunk.chunk_id: chunk
+                for chunk in self.store.get_chunks(wanted + [core_chunk_id(p) for p in ranked])
+            }
+            gone = {chunk_id for chunk_id in wanted if chunk_id not in stored}
+            for pid in ranked:
+                core = stored.get(core_chunk_id(pid))
+                if (
+                    core is None
+                    or "record" not in core.metadata
+                    or (filters is not None and not filters.matches(core.metadata))
+                ):
+                    gone.update(chunk.chunk_id for chunk in found[pid])
+            if not gone:
+                return self._hits(ranked, product_score, dense, sparse, stored)
+            dropped |= gone
+        return []  # the store changes faster than it can be read: nothing stable to show
+
+    def _hits(
+        self,
+        ranked: list[str],
+        product_score: dict[str, float],
+        dense: list[ScoredChunk],
+        sparse: list[ScoredChunk],
+        stored: dict[str, ScoredChunk],
+    ) -> list[ProductHit]:
+        # Chunk-level fusion orders a product's chunks; a chunk both found collects both.
+        fused = fuse_chunks(dense, sparse, fusion_config(self.settings))
+        similarity: dict[str, float] = {}
+        for chunk in dense:
+            similarity[chunk.product_id] = max(similarity.get(chunk.product_id, -1.0), chunk.score)
+        chosen = set(ranked)
+        by_product: dict[str, dict[str, ScoredChunk]] = {pid: {} for pid in ranked}
+        for chunk in (*dense, *sparse):
+            if chunk.product_id in chosen and chunk.chunk_id in stored:
+                by_product[chunk.product_id].setdefault(
+                    chunk.chunk_id,
+                    stored[chunk.chunk_id].model_copy(update={"score": fused[chunk.chunk_id]}),
+                )
+        hits = []
+        for pid in ranked:
+            chunks = sorted(by_product[pid].values(), key=lambda chunk: -chunk.score)
+            metadata = stored[core_chunk_id(pid)].metadata
+            score = product_score[pid]
+            hits.append(_hit(pid, metadata, chunks, score=score, similarity=similarity.get(pid)))
+        return hits
 
     def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
         """Hits for named products (e.g. carried over from earlier turns), in the given order."""
@@ -136,56 +192,6 @@ class HybridSearcher:
             chunk = chunks.get(product_id)
             if chunk is not None:
                 hits.append(_hit(product_id, chunk.metadata, [chunk], score=0.0, similarity=None))
-        return hits
-
-    # -- internals --------------------------------------------------------------------------
-    def _fuse(
-        self, dense: list[ScoredChunk], sparse: list[ScoredChunk], k: int
-    ) -> list[ProductHit]:
-        config = fusion_config(self.settings)
-        # Chunk-level fusion orders a product's chunks; a chunk both found collects both.
-        fused = fuse_chunks(dense, sparse, config)
-        chunks: dict[str, ScoredChunk] = {}
-        for chunk in (*dense, *sparse):
-            # Dense chunks carry the full metadata (the core one its record): keep them.
-            chunks.setdefault(chunk.chunk_id, chunk)
-        similarity: dict[str, float] = {}
-        for chunk in dense:
-            similarity[chunk.product_id] = max(similarity.get(chunk.product_id, -1.0), chunk.score)
-
-        # Product-level fusion: each retriever scores products by their best chunk.
-        product_score = fuse_products(dense, sparse, config)
-        ranked = list(product_score)[:k]
-
-        by_product: dict[str, list[ScoredChunk]] = {pid: [] for pid in ranked}
-        for chunk_id, chunk in chunks.items():
-            if chunk.product_id in by_product:
-                by_product[chunk.product_id].append(
-                    chunk.model_copy(update={"score": fused[chunk_id]})
-                )
-
-        core: dict[str, dict[str, Any]] = {}
-        for pid, product_chunks in by_product.items():
-            for chunk in product_chunks:
-                if chunk.chunk_id == core_chunk_id(pid) and "record" in chunk.metadata:
-                    core[pid] = chunk.metadata
-        missing = [core_chunk_id(pid) for pid in ranked if pid not in core]
-        for chunk in self.store.get_chunks(missing):  # one round trip for all of them
-            core[chunk.product_id] = chunk.metadata
-
-        hits = []
-        for pid in ranked:
-            product_chunks = sorted(by_product[pid], key=lambda chunk: -chunk.score)
-            metadata = core.get(pid) or product_chunks[0].metadata
-            hits.append(
-                _hit(
-                    pid,
-                    metadata,
-                    product_chunks,
-                    score=product_score[pid],
-                    similarity=similarity.get(pid),
-                )
-            )
         return hits
 
 
@@ -205,3 +211,17 @@ def _hit(
         chunks=chunks,
         similarity=similarity,
     )
+
+
+def _candidates(pairs: Sequence[tuple[str, float]]) -> list[ScoredChunk]:
+    """Dense candidates as ids and scores only (text and metadata are read for the winners)."""
+    return [
+        ScoredChunk.model_construct(
+            chunk_id=chunk_id,
+            product_id=chunk_product_id(chunk_id),
+            text="",
+            metadata={},
+            score=score,
+        )
+        for chunk_id, score in pairs
+    ]

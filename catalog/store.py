@@ -240,14 +240,18 @@ class ProductStore:
             )
         return hits
 
-    def nearest_ids(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the ``n`` nearest chunks, nothing else fetched:
-        a few milliseconds where a filtered query costs hundreds at 40k chunks."""
+    def nearest_ids(
+        self, vector: Sequence[float], n: int, *, within: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks (among the ids ``within``
+        when given), nothing else fetched: a few milliseconds where a query with a metadata
+        ``where`` costs hundreds at 40k chunks."""
         result = self._guard(
             self._collection.query,
             query_embeddings=[list(vector)],
             n_results=n,
             include=["distances"],
+            **({"ids": list(within)} if within is not None else {}),
         )
         return [
             (chunk_id, 1.0 - float(distance))

@@ -107,3 +107,28 @@ def test_keyword_handle_follows_the_store_generation(
 
     restarted = KeywordIndexHandle(tmp_path / "bm25", store)
     assert len(restarted.get()) == 11 and restarted.rebuilds == 0  # loaded, not rebuilt
+
+
+def test_a_filter_too_selective_for_the_pool_searches_the_chunks_it_allows(
+    searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catalog.search
+
+    # A pool of the 40 nearest chunks holds no vehicle for a query about lipstick: the dense
+    # side must search the chunks the filter allows (by id), and find what Chroma's own
+    # filtered query finds.
+    monkeypatch.setattr(catalog.search, "FILTER_POOL", 1)
+    filters = _filters(category="vehicle")
+    vector = searcher.embeddings.embed_query("red lipstick")
+    pool = searcher.store.nearest_ids(vector, 40)
+    assert not any(chunk_id.split("::")[0] in _ids_of("vehicle") for chunk_id, _ in pool)
+    view = searcher.keyword.view()
+    dense = searcher._dense(vector, 40, filters, view)
+    expected = searcher.store.query(vector, 40, filters)
+    assert [c.chunk_id for c in dense] == [c.chunk_id for c in expected]
+    hits = searcher.search("red lipstick", 5, filters, retriever="dense")
+    assert hits and {hit.product_id for hit in hits} <= _ids_of("vehicle")
+
+
+def _ids_of(category: str) -> set[str]:
+    return {str(p["id"]) for p in DEMO if p["category"] == category}
