@@ -147,14 +147,20 @@ def format_price(
 ) -> str:
     """``150000, "INR", "en_IN"`` -> ``₹1,50,000.00``; pass a profile for its currency and
     locale. Not a finite amount -> empty string."""
-    from babel.numbers import format_currency
-
     if not isinstance(currency, str):
         profile = currency
         currency, locale = profile.currency, locale or profile.locale
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return ""
-    return str(format_currency(value, currency, locale=locale or locale_for(currency)))
+    return _formatted(float(value), currency, locale or locale_for(currency))
+
+
+@lru_cache(maxsize=8192)
+def _formatted(value: float, currency: str, locale: str) -> str:
+    # Babel builds a pattern per call (~0.2 ms); a catalog repeats few prices.
+    from babel.numbers import format_currency
+
+    return str(format_currency(value, currency, locale=locale))
 
 
 # -- shopper text ------------------------------------------------------------------------------
