@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
+from catalog.chroma import open_client
 from catalog.digests import DigestTable
 from catalog.errors import StoreError
 from catalog.generation import Generation, bump_generation, read_generation
 from catalog.meta import StoreMeta
-from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk, facet_key
+from catalog.models import Chunk, ChunkKind, Filters, ScoredChunk
+from catalog.where import filters_to_where
 
 # Chroma limits one request's size; page big reads and writes.
 _PAGE = 1000
 # An ids-only read carries no payload: big pages (each page by offset rescans up to it).
 _ID_PAGE = 200_000
-
-
-class FilterError(ValueError):
-    """A filter value Chroma must never see (not finite)."""
 
 
 @dataclass(frozen=True)
@@ -34,35 +30,6 @@ class StoredChunk:
     source: str
     content_hash: str
     meta_hash: str
-
-
-def filters_to_where(filters: Filters | None) -> dict[str, Any] | None:
-    """Translate filters into Chroma's ``where`` (several keys need ``$and``)."""
-    if filters is None:
-        return None
-    for name in ("min_price", "max_price", "min_rating"):
-        value = getattr(filters, name)
-        if value is not None and not math.isfinite(float(value)):
-            raise FilterError(f"{name} must be a finite number")
-    clauses: list[dict[str, Any]] = []
-    if filters.min_price is not None:
-        clauses.append({"price": {"$gte": float(filters.min_price)}})
-    if filters.max_price is not None:
-        clauses.append({"price": {"$lte": float(filters.max_price)}})
-    if filters.brand is not None:
-        clauses.append({"brand_key": {"$eq": facet_key(filters.brand)}})
-    if filters.category is not None:
-        key = facet_key(filters.category)  # any level of the path (Filters.matches agrees)
-        clauses.append(
-            {"$or": [{"category_key": {"$eq": key}}, {"category_keys": {"$contains": key}}]}
-        )
-    if filters.in_stock is not None:
-        clauses.append({"in_stock": {"$eq": filters.in_stock}})
-    if filters.min_rating is not None:
-        clauses.append({"rating": {"$gte": float(filters.min_rating)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 class ProductStore:
@@ -84,25 +51,8 @@ class ProductStore:
     @classmethod
     def open(cls, *, chroma_url: str, data_dir: Any, collection: str) -> ProductStore:
         """Embedded ``PersistentClient`` under ``data_dir`` unless ``chroma_url`` is set."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        client = open_client(chroma_url, data_dir)
         try:
-            if chroma_url:
-                url = urlparse(chroma_url)
-                client = chromadb.HttpClient(
-                    host=url.hostname or "localhost",
-                    port=url.port or (443 if url.scheme == "https" else 8000),
-                    ssl=url.scheme == "https",
-                    settings=chroma_settings,
-                )
-            else:
-                from pathlib import Path
-
-                path = Path(data_dir) / "chroma"
-                path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
             return cls(client, collection)
         except Exception as exc:
             where = chroma_url or "embedded store"

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.errors import StoreError
-from catalog.store import FilterError
+from catalog.where import FilterError
 
 log = logging.getLogger(__name__)
 
