@@ -83,6 +83,9 @@ class CatalogView:
     brand_words: dict[str, tuple[str, ...]]  # facet key -> its stemmed words
     category_terms: dict[str, set[str]]  # stemmed term -> category names it reaches
     categories: dict[str, CategoryProfile]
+    # Stemmed word -> products whose tags (fields of the TAGS role) hold it: like a title, a
+    # tag says what the product is ("clothing" for a shirt), so such a word is not foreign.
+    tag_index: dict[str, set[str]] = field(default_factory=dict)
     knows: Callable[[str], bool] | None = None  # any catalog text holds the word
     attributes: AttributeIndex | None = None
     # Attribute key -> {stemmed words of a value: the value as written} (conditions.py).
@@ -110,6 +113,7 @@ class CatalogView:
                 records[entry.product_id] = meta["record"]
             for word in entry.name_words:
                 title_index[word].add(entry.product_id)
+        tag_index = _tag_index(profile, records)
         total = max(len(products), 1)
         idf = {word: math.log((total + 1) / (len(ids) + 0.5)) for word, ids in title_index.items()}
         brand_keys: dict[str, str] = {}
@@ -132,6 +136,7 @@ class CatalogView:
             brand_words=brand_words,
             category_terms=dict(category_terms),
             categories=categories,
+            tag_index=tag_index,
             knows=knows,
         )
 
@@ -228,6 +233,29 @@ def _entry(meta: dict[str, Any]) -> ProductEntry:
         first_word=(words(title) or [""])[0],
         name_words=frozenset(words(f"{title} {brand or ''}")),
     )
+
+
+def _tag_index(profile: CatalogProfile, records: dict[str, str]) -> dict[str, set[str]]:
+    names = [item.name for item in profile.fields if item.role is FieldRole.TAGS]
+    index: dict[str, set[str]] = defaultdict(set)
+    if not names:
+        return {}
+    for product_id, raw in records.items():
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        attributes = record.get("attributes") if isinstance(record, dict) else None
+        if not isinstance(attributes, dict):
+            continue
+        for name in names:
+            value = attributes.get(name)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if isinstance(item, str):
+                    for word in words(item):
+                        index[word].add(product_id)
+    return dict(index)
 
 
 def _number(value: Any) -> float | None:

@@ -268,11 +268,11 @@ def _blank(message: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _catalog_words(message: str, view: CatalogView) -> list[str]:
-    """Content words of the message that some product title, brand or category holds."""
+    """Content words of the message that some product title, brand, category or tag holds."""
     return [
         word
         for word in content_words(message)
-        if word in view.title_index or word in view.category_terms
+        if word in view.title_index or word in view.category_terms or word in view.tag_index
     ]
 
 

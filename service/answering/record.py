@@ -104,7 +104,7 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
             continue
         if word in view.category_terms and plan.filters.category is not None:
             continue  # the category filter stands for it
-        (known if word in view.title_index else unknown).append(word)
+        (known if word in view.title_index or word in view.tag_index else unknown).append(word)
     return list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
 
 

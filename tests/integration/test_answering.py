@@ -121,6 +121,19 @@ def test_out_of_catalog_is_refused(catalog: Catalog, question: str) -> None:
     assert outcome.answer.refused and parse_citations(outcome.answer.text) == []
 
 
+def test_a_word_only_tags_hold_is_not_foreign(catalog: Catalog) -> None:
+    # "clothing" is in no title, only in products' tags: it names what they are, so the
+    # search is answered (a word no text holds, "lawn mowers" above, is still refused).
+    tagged = {pid(catalog, r["title"]) for r in ROWS if "clothing" in r.get("tags", [])}
+    assert tagged
+    outcome = ask(catalog, "show me clothing")
+    cited = set(parse_citations(outcome.answer.text))
+    assert not outcome.answer.refused and cited
+    categories = {hit.metadata["category"] for hit in outcome.execution.hits}
+    tagged_categories = {r["category"] for r in ROWS if "clothing" in r.get("tags", [])}
+    assert categories & tagged_categories
+
+
 def test_dialogue_lists_no_products(catalog: Catalog) -> None:
     for message in ("hi!", "what can you help me with?"):
         outcome = ask(catalog, message)
