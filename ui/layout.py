@@ -66,20 +66,8 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
         ):
             min_price = _price_box(gr, "Min price", "aisle-min-price")
             max_price = _price_box(gr, "Max price", "aisle-max-price")
-            category = gr.Dropdown(
-                label="Category",
-                choices=[("Any", "")],
-                value="",
-                min_width=150,
-                elem_id="aisle-category",
-            )
-            brand = gr.Dropdown(
-                label="Brand",
-                choices=[("Any", "")],
-                value="",
-                min_width=150,
-                elem_id="aisle-brand",
-            )
+            category = _facet_menu(gr, "Category", "aisle-category")
+            brand = _facet_menu(gr, "Brand", "aisle-brand")
             with gr.Column(min_width=130, scale=0):
                 in_stock = gr.Checkbox(label="In stock only", value=False, elem_id="aisle-in-stock")
                 clear_filters = gr.Button(
@@ -171,3 +159,8 @@ def build_app(api_url: str, *, client: ApiClient | None = None) -> gr.Blocks:
 
 def _price_box(gr: Any, label: str, elem_id: str) -> Any:
     return gr.Textbox(label=label, placeholder="Any", max_length=20, min_width=110, elem_id=elem_id)
+
+
+def _facet_menu(gr: Any, label: str, elem_id: str) -> Any:
+    # Choices arrive from GET /v1/facets when the page loads.
+    return gr.Dropdown(label=label, choices=[("Any", "")], value="", min_width=150, elem_id=elem_id)

@@ -37,14 +37,20 @@ def drafted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return titles
 
 
+def _ingested(ingest: Ingester, path: Path, count: int, drafted: list[str]) -> list[Any]:
+    """The first ``count`` demo rows ingested from ``path``: every row drafted once."""
+    rows = _rows(count)
+    ingest(_write(path, rows))
+    assert len(drafted) == count
+    drafted.clear()
+    return rows
+
+
 def test_only_changed_rows_become_products(
     ingest: Ingester, tmp_path: Path, drafted: list[str]
 ) -> None:
-    rows = _rows(12)
-    catalog = _write(tmp_path / "catalog.json", rows)
-    ingest(catalog)
-    assert len(drafted) == 12
-    drafted.clear()
+    catalog = tmp_path / "catalog.json"
+    rows = _ingested(ingest, catalog, 12, drafted)
 
     rows[4]["price"] = 3.21
     summary = ingest(_write(catalog, rows))
@@ -62,10 +68,8 @@ def test_only_changed_rows_become_products(
 def test_a_different_reading_of_the_same_rows_rebuilds_them(
     ingest: Ingester, tmp_path: Path, drafted: list[str]
 ) -> None:
-    rows = _rows(6)
-    catalog = _write(tmp_path / "catalog.json", rows)
-    ingest(catalog)
-    drafted.clear()
+    catalog = tmp_path / "catalog.json"
+    _ingested(ingest, catalog, 6, drafted)
     # A mapping that keeps only some fields changes every product from the same rows.
     mapping = tmp_path / "mapping.json"
     mapping.write_text(json.dumps({"extra": ["tags"]}))
