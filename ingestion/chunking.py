@@ -36,7 +36,13 @@ _NOT_EMBEDDED = (
     "url",
 )
 _NOT_EMBEDDED_EXACT = frozenset({"meta", "n_snippets", "in_stock", "qa_pair_ids"})
-_SPECIAL = frozenset({"reviews", "snippets", "tags"})
+# Fields chunked their own way, found by their role; a product rebuilt from the store (no
+# schema) falls back to these names.
+_SPECIAL_ROLES = {
+    FieldRole.TAGS: "tags",
+    FieldRole.REVIEWS: "reviews",
+    FieldRole.SNIPPETS: "snippets",
+}
 
 
 def chunk_product(item: LoadedProduct) -> list[Chunk]:
@@ -54,12 +60,14 @@ def chunk_product(item: LoadedProduct) -> list[Chunk]:
     specs = specs_text(product, hidden, roles)
     if specs:
         texts += [(ChunkKind.SPECS, part, "") for part in _split(specs)]
-    reviews = _reviews_text(product.attributes.get("reviews"))
-    if reviews and "reviews" not in hidden:
-        texts += [(ChunkKind.REVIEWS, part, "") for part in _split(reviews)]
-    snippets = _snippets_text(product.attributes.get("snippets"))
-    if snippets and "snippets" not in hidden:
-        texts += [(ChunkKind.SNIPPET, part, "") for part in _split(snippets)]
+    for name in _special(roles, FieldRole.REVIEWS):
+        reviews = _reviews_text(product.attributes.get(name))
+        if reviews and name not in hidden:
+            texts += [(ChunkKind.REVIEWS, part, "") for part in _split(reviews)]
+    for name in _special(roles, FieldRole.SNIPPETS):
+        snippets = _snippets_text(product.attributes.get(name))
+        if snippets and name not in hidden:
+            texts += [(ChunkKind.SNIPPET, part, "") for part in _split(snippets)]
     for document in item.documents:
         texts += [(ChunkKind.DOCUMENT, part, document.source) for part in _split(document.text)]
 
@@ -137,9 +145,10 @@ def core_text(
         lines.append(f"Category: {' > '.join(product.category_path)}")
     elif product.category:
         lines.append(f"Category: {product.category}")
-    tags = product.attributes.get("tags")
-    if tags and "tags" not in hidden:
-        lines.append(f"Tags: {readable(tags)}")
+    for name in _special(roles, FieldRole.TAGS):
+        tags = product.attributes.get(name)
+        if tags and name not in hidden:
+            lines.append(f"Tags: {readable(tags)}")
     description = product.description.strip()
     if description:
         if len(description) > CORE_DESCRIPTION_CHARS:
@@ -161,10 +170,11 @@ def specs_text(
     roles: dict[str, FieldRole] | None = None,
 ) -> str:
     """Every other stable attribute, as ``Label: value`` lines (nested values made readable)."""
+    special = {name for role in _SPECIAL_ROLES for name in _special(roles, role)}
     lines = [
         f"{label(key)}: {readable(value)}"
         for key, value in product.attributes.items()
-        if key not in _SPECIAL
+        if key not in special
         and not _is_key_fact(key, roles)
         and _embeddable(key, value, hidden, roles)
     ]
@@ -200,8 +210,11 @@ def _reviews_text(reviews: Any) -> str:
     lines = []
     for review in reviews:
         if isinstance(review, dict):
-            comment = str(review.get("comment") or review.get("text") or "").strip()
             name = str(review.get("reviewerName") or review.get("author") or "").strip()
+            comment = str(review.get("comment") or review.get("text") or "").strip()
+            if not comment:  # another shape: its longest text that is not the author
+                texts = [v.strip() for v in review.values() if isinstance(v, str)]
+                comment = max((t for t in texts if t != name), key=len, default="")
             if comment:
                 lines.append(f'"{comment}"' + (f" ({name})" if name else ""))
         elif isinstance(review, str) and review.strip():
@@ -224,6 +237,13 @@ def _roles(item: LoadedProduct) -> dict[str, FieldRole] | None:
     if item.schema is None:
         return None
     return {name: field.role for name, field in item.schema.fields.items()}
+
+
+def _special(roles: dict[str, FieldRole] | None, role: FieldRole) -> list[str]:
+    """The fields of ``role`` (by the file's schema), else the usual name."""
+    if roles is None:
+        return [_SPECIAL_ROLES[role]]
+    return [name for name, found in roles.items() if found is role]
 
 
 def _is_key_fact(key: str, roles: dict[str, FieldRole] | None) -> bool:

@@ -132,3 +132,25 @@ def test_nested_values_read_as_text() -> None:
     assert readable({"width": 2.0, "unit": "cm"}) == "width 2, unit cm"
     assert readable([{"size": 1}, {"size": 2}]) == "size 1; size 2"
     assert readable(["a", "b"]) == "a, b"
+
+
+def test_tags_and_reviews_are_found_by_their_role_not_their_name(tmp_path) -> None:
+    rows = [
+        {
+            "sku": f"K-{n}",
+            "name": f"Trail Runner {n}",
+            "keywords": ["running", "trail shoes"],
+            "customer_reviews": [{"body": "Grips well on wet rock.", "stars": 5}],
+            "price": 89.0 + n,
+        }
+        for n in range(3)
+    ]
+    path = tmp_path / "shop.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    item = load_path(path).products[0]
+    roles = {name: field.role.value for name, field in item.schema.fields.items()}
+    assert roles["keywords"] == "tags" and roles["customer_reviews"] == "reviews"
+    chunks = {chunk.kind: chunk for chunk in chunk_product(item)}
+    assert "Tags: running, trail shoes" in chunks[ChunkKind.CORE].text
+    assert '"Grips well on wet rock."' in chunks[ChunkKind.REVIEWS].text
+    assert ChunkKind.SPECS not in chunks  # neither is dumped as a spec line
