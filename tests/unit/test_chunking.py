@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from catalog.models import ChunkKind, Product
 from ingestion.chunking import CHUNK_CHARS, chunk_product, readable
@@ -134,7 +135,7 @@ def test_nested_values_read_as_text() -> None:
     assert readable(["a", "b"]) == "a, b"
 
 
-def test_tags_and_reviews_are_found_by_their_role_not_their_name(tmp_path) -> None:
+def test_tags_and_reviews_are_found_by_their_role_not_their_name(tmp_path: Path) -> None:
     rows = [
         {
             "sku": f"K-{n}",
@@ -148,6 +149,7 @@ def test_tags_and_reviews_are_found_by_their_role_not_their_name(tmp_path) -> No
     path = tmp_path / "shop.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows))
     item = load_path(path).products[0]
+    assert item.schema is not None
     roles = {name: field.role.value for name, field in item.schema.fields.items()}
     assert roles["keywords"] == "tags" and roles["customer_reviews"] == "reviews"
     chunks = {chunk.kind: chunk for chunk in chunk_product(item)}
