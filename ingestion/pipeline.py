@@ -22,17 +22,13 @@ those stale chunks until the next run removes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
 
 from aisle.settings import CatalogSettings
 from catalog.digests import ProductDigest
 from catalog.embedding_record import check_embedding_record, record_embedding
 from catalog.embeddings import LocalEmbeddings
-from catalog.models import Chunk
-from catalog.store import ProductStore, StoredChunk
+from catalog.store import ProductStore
 from ingestion.chunking import chunk_product
 from ingestion.gather import (
     attach_documents_to_stored_products,
@@ -42,9 +38,9 @@ from ingestion.gather import (
 from ingestion.loaders import (
     FieldMapping,
     LoadedProduct,
-    LoadError,
     discover,
 )
+from ingestion.plans import IngestSummary, ProductPlan, plan_product
 from ingestion.profiling import update_profile
 from ingestion.stored import (
     StoredCatalog,
@@ -56,88 +52,30 @@ from ingestion.stored import (
     run_fingerprint,
     unchanged_run,
 )
+from ingestion.writing import (
+    DEFAULT_EMBED_SLICE,
+    EMBED_BATCHES_PER_CALL,
+    METADATA_GROUP_CHUNKS,
+    WRITE_GROUP_CHUNKS,
+    LeaseLike,
+    ProgressCallback,
+    check_lease,
+    groups,
+    write_plans,
+)
 
-# Chunks per store write (whole products, one call each): a killed ingest loses little.
-WRITE_GROUP_CHUNKS = 256
-# Chunks embedded before their groups are written, in model batches (embedding.batch_size):
-# 32 x 64 = 2048 by default. They are encoded in slices of ``embed_slice`` texts per call.
-EMBED_BATCHES_PER_CALL = 32
-DEFAULT_EMBED_SLICE = 64
-# Chunks per metadata-only update call (no vectors travel: large calls are cheap).
-METADATA_GROUP_CHUNKS = 1000
-
-# progress(stage, done, total); stages: "loading" (files), "diffing" (changed products),
-# "writing" (chunks), "publishing" (the new generation).
-ProgressCallback = Callable[[str, int, int], None]
-Status = Literal["added", "updated", "metadata_only", "unchanged"]
-
-
-@dataclass
-class IngestSummary:
-    """Product counts of one ingest run, and every problem met with its file and line."""
-
-    added: int = 0
-    updated: int = 0
-    metadata_only: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    chunks_embedded: int = 0
-    errors: list[LoadError] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "metadata_only": self.metadata_only,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "failed": self.failed,
-            "chunks_embedded": self.chunks_embedded,
-            "errors": [error.to_dict() for error in self.errors],
-        }
-
-
-@dataclass
-class ProductPlan:
-    """What one product needs: which chunks to embed, rewrite, update in place or delete."""
-
-    product_id: str
-    status: Status
-    embed: list[Chunk] = field(default_factory=list)  # new or changed text
-    keep_vector: list[Chunk] = field(default_factory=list)  # same text, new metadata (updated)
-    metadata: list[Chunk] = field(default_factory=list)  # same text, new metadata (meta-only)
-    stale: list[str] = field(default_factory=list)  # stored chunk ids the product no longer has
-
-    @property
-    def size(self) -> int:
-        return len(self.embed) + len(self.keep_vector) + len(self.metadata) + len(self.stale)
-
-
-def plan_product(chunks: list[Chunk], stored: dict[str, StoredChunk]) -> ProductPlan:
-    """Diff one product's new chunks against its stored chunks (by id)."""
-    product_id = chunks[0].product_id
-    if not stored:
-        return ProductPlan(product_id, "added", embed=list(chunks))
-    embed, same_text = [], []
-    for chunk in chunks:
-        old = stored.get(chunk.chunk_id)
-        if old is None or old.content_hash != chunk.content_hash:
-            embed.append(chunk)
-        elif old.meta_hash != chunk.meta_hash:
-            same_text.append(chunk)
-    new_ids = {chunk.chunk_id for chunk in chunks}
-    stale = sorted(chunk_id for chunk_id in stored if chunk_id not in new_ids)
-    if embed or stale:
-        return ProductPlan(product_id, "updated", embed=embed, keep_vector=same_text, stale=stale)
-    if same_text:
-        return ProductPlan(product_id, "metadata_only", metadata=same_text)
-    return ProductPlan(product_id, "unchanged")
-
-
-class LeaseLike(Protocol):
-    def check(self) -> None:
-        """Raise when the ingest lock was lost (another run may be writing)."""
+__all__ = [  # the writing constants and the plan types are imported from here too
+    "DEFAULT_EMBED_SLICE",
+    "EMBED_BATCHES_PER_CALL",
+    "METADATA_GROUP_CHUNKS",
+    "WRITE_GROUP_CHUNKS",
+    "IngestSummary",
+    "LeaseLike",
+    "ProductPlan",
+    "ProgressCallback",
+    "ingest_files",
+    "plan_product",
+]
 
 
 def ingest_files(
@@ -209,9 +147,9 @@ def ingest_files(
     stored.table.remove(pid for pid in touched if stored.digest(pid) is not None)
     if plans:  # before the first vector lands: a killed run still says who wrote them
         record_embedding(store, embeddings)
-    _write(plans, store, embeddings, summary, report, lock=lock, embed_slice=embed_slice)
-    for group in _groups(doomed, WRITE_GROUP_CHUNKS, size=lambda p: len(p.chunk_ids)):
-        _check(lock)
+    write_plans(plans, store, embeddings, summary, report, lock=lock, embed_slice=embed_slice)
+    for group in groups(doomed, WRITE_GROUP_CHUNKS, size=lambda p: len(p.chunk_ids)):
+        check_lease(lock)
         store.delete([chunk_id for product in group for chunk_id in sorted(product.chunk_ids)])
     summary.deleted = len(doomed)
     new_digests.update({product.product_id: None for product in doomed})
@@ -227,7 +165,7 @@ def ingest_files(
     if changed or profiled:
         # Records derived from the new contents (catalog profile, embedding backend) are
         # written before this point, after the chunks; the generation bump comes last.
-        _check(lock)
+        check_lease(lock)
         report("publishing", 0, 1)
         store.bump_generation(text_changed=text_changed, changed=changed)
         report("publishing", 1, 1)
@@ -235,72 +173,6 @@ def ingest_files(
     if not summary.errors:
         record_run(store, fingerprint, len(products))
     return summary
-
-
-# -- writing -----------------------------------------------------------------------------------
-def _write(
-    plans: list[ProductPlan],
-    store: ProductStore,
-    embeddings: LocalEmbeddings,
-    summary: IngestSummary,
-    report: ProgressCallback,
-    *,
-    lock: LeaseLike | None,
-    embed_slice: int,
-) -> None:
-    rewrites = [plan for plan in plans if plan.status in ("added", "updated")]
-    in_place = [plan for plan in plans if plan.status == "metadata_only"]
-    total = sum(plan.size for plan in rewrites) + sum(plan.size for plan in in_place)
-    done = 0
-    if total:
-        report("writing", 0, total)
-    # Metadata-only changes first, in large calls: a price feed is done in a few round trips.
-    for group in _groups(in_place, METADATA_GROUP_CHUNKS, size=lambda plan: plan.size):
-        _check(lock)
-        store.update_metadata([chunk for plan in group for chunk in plan.metadata])
-        done += sum(plan.size for plan in group)
-        report("writing", done, total)
-    embed_batch = max(WRITE_GROUP_CHUNKS, embeddings.batch_size * EMBED_BATCHES_PER_CALL)
-    for batch in _groups(rewrites, embed_batch, size=lambda plan: plan.size):
-        kept_ids = [chunk.chunk_id for plan in batch for chunk in plan.keep_vector]
-        kept = store.vectors(kept_ids) if kept_ids else {}
-        to_embed = [
-            chunk
-            for plan in batch
-            for chunk in (*plan.embed, *plan.keep_vector)
-            if chunk.chunk_id not in kept  # a vector missing from the store is computed again
-        ]
-        vectors = _embed(embeddings, to_embed, embed_slice)
-        summary.chunks_embedded += len(to_embed)
-        vectors.update(kept)
-        for group in _groups(batch, WRITE_GROUP_CHUNKS, size=lambda plan: plan.size):
-            _check(lock)
-            chunks = [chunk for plan in group for chunk in (*plan.embed, *plan.keep_vector)]
-            store.upsert(chunks, [vectors[chunk.chunk_id] for chunk in chunks])
-            stale = [chunk_id for plan in group for chunk_id in plan.stale]
-            if stale:
-                store.delete(stale)
-            done += sum(plan.size for plan in group)
-            report("writing", done, total)
-
-
-def _embed(
-    embeddings: LocalEmbeddings, chunks: list[Chunk], slice_size: int
-) -> dict[str, list[float]]:
-    """Vectors by chunk id, encoded in small calls (the model lock is free between two, so a
-    shopper's query waits for one slice at most), longest texts together to keep padding low."""
-    ordered = sorted(chunks, key=lambda chunk: -len(chunk.text))
-    vectors: dict[str, list[float]] = {}
-    for start in range(0, len(ordered), slice_size):
-        part = ordered[start : start + slice_size]
-        encoded = embeddings.embed_documents([chunk.text for chunk in part])
-        vectors.update(zip((chunk.chunk_id for chunk in part), encoded, strict=True))
-    return vectors
-
-
-def _check(lock: LeaseLike | None) -> None:
-    if lock is not None:
-        lock.check()
 
 
 def _missing_products(
@@ -313,20 +185,6 @@ def _missing_products(
         if product.source in complete_sources and product_id not in products
     ]
     return sorted(missing, key=lambda product: product.product_id)
-
-
-def _groups(items: list[Any], limit: int, *, size: Callable[[Any], int]) -> Iterator[list[Any]]:
-    """Consecutive items in groups of about ``limit`` units; an item is never split."""
-    group: list[Any] = []
-    units = 0
-    for item in items:
-        group.append(item)
-        units += size(item)
-        if units >= limit:
-            yield group
-            group, units = [], 0
-    if group:
-        yield group
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:

@@ -36,6 +36,7 @@ _READING_CODE = (
     "ingestion.loaders.cells",
     "ingestion.loaders.identity",
     "ingestion.fields",
+    "ingestion.role_rules",
     "ingestion.values",
     "catalog.models",
     "catalog.money",

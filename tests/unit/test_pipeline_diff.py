@@ -6,7 +6,8 @@ from catalog.models import Product
 from catalog.store import StoredChunk
 from ingestion.chunking import chunk_product
 from ingestion.loaders import LoadedProduct, LoadError
-from ingestion.pipeline import IngestSummary, ProductPlan, _groups, plan_product
+from ingestion.pipeline import IngestSummary, ProductPlan, plan_product
+from ingestion.writing import groups as _groups
 
 
 def _product(**changes: object) -> list:
