@@ -20,7 +20,7 @@ def run_server(settings: Settings, host: str = "127.0.0.1", port: int = 8000) ->
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
-        # Logging is configured by the app (JSON lines, see service/observability.py), which
+        # Logging is configured by the app (JSON lines, see service/json_logs.py), which
         # also writes the access line with the request id: uvicorn adds neither.
         log_config=None,
         access_log=False,
