@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,11 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def serve_command(port: int) -> list[str]:
+    """The command line of ``aisle serve`` on a loopback port, in this interpreter."""
+    return [sys.executable, "-m", "aisle.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 def stop_process(process: subprocess.Popen, grace_s: float = 15.0) -> None:

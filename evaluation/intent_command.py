@@ -48,7 +48,7 @@ def run_intent_eval(
     console: Console,
     llm_server: str | None = None,
 ) -> int:
-    from evaluation.command import EvalError, _api, _llm_server
+    from evaluation.private_api import EvalError, private_api, private_llm_server
     from ingestion.loaders import LoaderError, load_path
 
     path = catalog_path(catalog)
@@ -64,8 +64,8 @@ def run_intent_eval(
         questions += load_handwritten(written, products)
     try:
         with (
-            _llm_server(llm_server, console) as llm_env,
-            _api(settings, api_url, [path], console, llm_env) as url,
+            private_llm_server(llm_server, console) as llm_env,
+            private_api(settings, api_url, [path], console, llm_env) as url,
             EvalClient(url) as client,
         ):
             client.check()

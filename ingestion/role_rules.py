@@ -9,6 +9,7 @@ on held-out public export schemas (``evaluation/schema_eval.py``, ``docs/notes/i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from catalog.money import is_currency
@@ -94,10 +95,8 @@ def fill_by_values(
             and stats[name].digits > 0.9
             and stats[name].coverage >= 0.9
         ]
-        if codes:
-            best = max(codes, key=lambda name: similarity[name][FieldRole.IDENTIFIER])
-            schema.roles[FieldRole.IDENTIFIER] = best
-            taken.add(best)
+        named = {name: similarity[name][FieldRole.IDENTIFIER] for name in codes}
+        _take(schema, FieldRole.IDENTIFIER, codes, taken, named.__getitem__)
     if FieldRole.TITLE not in schema.roles:
         titles = [
             name
@@ -108,10 +107,8 @@ def fill_by_values(
             and stats[name].coverage >= 0.5
             and stats[name].mean_chars <= 250
         ]
-        if titles:  # the most name-like of the distinctive short texts
-            best = max(titles, key=lambda name: similarity[name][FieldRole.TITLE])
-            schema.roles[FieldRole.TITLE] = best
-            taken.add(best)
+        # The most name-like of the distinctive short texts.
+        _take(schema, FieldRole.TITLE, titles, taken, lambda n: similarity[n][FieldRole.TITLE])
     if FieldRole.DESCRIPTION not in schema.roles:
         texts = [
             name
@@ -120,10 +117,26 @@ def fill_by_values(
             and stats[name].kind == "long_text"
             and similarity[name][FieldRole.POLICY] < POLICY_THRESHOLD
         ]
-        if texts:
-            best = max(texts, key=lambda name: stats[name].mean_chars * stats[name].coverage)
-            schema.roles[FieldRole.DESCRIPTION] = best
-            taken.add(best)
+        _take(
+            schema,
+            FieldRole.DESCRIPTION,
+            texts,
+            taken,
+            lambda n: stats[n].mean_chars * stats[n].coverage,
+        )
+
+
+def _take(
+    schema: RowSchema,
+    role: FieldRole,
+    candidates: list[str],
+    taken: set[str],
+    preference: Callable[[str], float],
+) -> None:
+    if candidates:
+        best = max(candidates, key=preference)
+        schema.roles[role] = best
+        taken.add(best)
 
 
 def pick_selling_price(

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aisle.processes import free_port, stop_process
+from aisle.processes import free_port, serve_command, stop_process
 from aisle.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,16 +56,7 @@ def start_api(
     port = free_port()
     with (work / f"{name}.log").open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "aisle.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            serve_command(port),
             env={**os.environ, "AISLE_LOG_LEVEL": "WARNING", **env},
             cwd=work,
             stdout=log,
