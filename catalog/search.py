@@ -39,7 +39,9 @@ Retriever = Literal["hybrid", "dense", "keyword"]
 _CHUNKS_PER_PRODUCT = 3
 # A filtered dense search tests this many unfiltered neighbours per wanted chunk first.
 FILTER_POOL = 10
-# A selective filter searches the chunks it allows by id up to this many (else Chroma's where).
+# A selective filter scores up to this many allowed chunks from their stored vectors, searches
+# up to _MAX_IDS of them by id, and leaves more to Chroma's where (measured at 42k chunks).
+_EXACT_IDS = 200
 _MAX_IDS = 20_000
 # Rankings made again after dropping what an ingest removed meanwhile, at most.
 _MAX_ROUNDS = 4
@@ -107,6 +109,8 @@ class HybridSearcher:
         ids = [] if mask is None else [view.index.ids[i] for i in np.flatnonzero(mask)]
         if not ids:
             return []
+        if len(ids) <= _EXACT_IDS:
+            return _candidates(self.store.similarities(vector, ids)[:k])
         if len(ids) > _MAX_IDS:
             return self.store.query(vector, k, filters)
         return _candidates(self.store.nearest_ids(vector, k, within=ids))

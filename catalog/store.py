@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from catalog.chroma import open_client
 from catalog.digests import DigestTable
 from catalog.errors import StoreError
@@ -207,6 +209,23 @@ class ProductStore:
             (chunk_id, 1.0 - float(distance))
             for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
+
+    def similarities(
+        self, vector: Sequence[float], chunk_ids: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of these chunks, best first, from their stored
+        vectors: for a few hundred ids this beats a query restricted to them (Chroma's
+        filtered search costs ~20 ms for 10-100 allowed ids, a read of their vectors ~1-4)."""
+        page = self._guard(self._collection.get, ids=list(chunk_ids), include=["embeddings"])
+        vectors = page.get("embeddings")
+        if vectors is None or not len(page["ids"]):
+            return []
+        matrix = np.asarray(vectors, dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+        scores = matrix @ query / np.maximum(norms, 1e-12)
+        order = np.argsort(-scores, kind="stable")
+        return [(page["ids"][i], float(scores[i])) for i in order]
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[ScoredChunk]:
         """The chunks of these ids that the store holds (missing ids are left out)."""

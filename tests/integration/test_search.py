@@ -109,15 +109,17 @@ def test_keyword_handle_follows_the_store_generation(
     assert len(restarted.get()) == 11 and restarted.rebuilds == 0  # loaded, not rebuilt
 
 
+@pytest.mark.parametrize("exact_ids", [200, 0])  # scored from stored vectors; searched by id
 def test_a_filter_too_selective_for_the_pool_searches_the_chunks_it_allows(
-    searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch
+    searcher: HybridSearcher, monkeypatch: pytest.MonkeyPatch, exact_ids: int
 ) -> None:
     import catalog.search
 
     # A pool of the 40 nearest chunks holds no vehicle for a query about lipstick: the dense
-    # side must search the chunks the filter allows (by id), and find what Chroma's own
-    # filtered query finds.
+    # side must rank the chunks the filter allows, and find what Chroma's own filtered query
+    # finds, whether it scores them from their vectors or searches them by id.
     monkeypatch.setattr(catalog.search, "FILTER_POOL", 1)
+    monkeypatch.setattr(catalog.search, "_EXACT_IDS", exact_ids)
     filters = _filters(category="vehicle")
     vector = searcher.embeddings.embed_query("red lipstick")
     pool = searcher.store.nearest_ids(vector, 40)
@@ -126,6 +128,7 @@ def test_a_filter_too_selective_for_the_pool_searches_the_chunks_it_allows(
     dense = searcher._dense(vector, 40, filters, view)
     expected = searcher.store.query(vector, 40, filters)
     assert [c.chunk_id for c in dense] == [c.chunk_id for c in expected]
+    assert [round(c.score, 4) for c in dense] == [round(c.score, 4) for c in expected]
     hits = searcher.search("red lipstick", 5, filters, retriever="dense")
     assert hits and {hit.product_id for hit in hits} <= _ids_of("vehicle")
 
