@@ -60,13 +60,17 @@ class RowReader:
         self.identity_fields = [
             name for name, item in schema.fields.items() if item.role in IDENTITY_ROLES
         ]
-        self._key_prefix = _reading_fingerprint(self)
+        # The reading's fingerprint hashed once; each row key continues a copy of it.
+        self._keyed = hashlib.blake2b(_reading_fingerprint(self).encode("utf-8"), digest_size=16)
+        self._title = schema.field_for(FieldRole.TITLE)
+        self._id = schema.field_for(FieldRole.IDENTIFIER)
+        self._brand = schema.field_for(FieldRole.BRAND)
 
     def row_key(self, row: dict[str, Any]) -> str:
         # repr of the parsed row: exact for equal JSON/CSV values read in the same order.
-        return hashlib.blake2b(
-            (self._key_prefix + repr(row)).encode("utf-8", "surrogatepass"), digest_size=16
-        ).hexdigest()
+        hasher = self._keyed.copy()
+        hasher.update(repr(row).encode("utf-8", "surrogatepass"))
+        return hasher.hexdigest()
 
     def value(self, row: dict[str, Any], role: FieldRole) -> Any:
         name = self.schema.field_for(role)
@@ -76,14 +80,14 @@ class RowReader:
         """Only what the id needs (id, title, brand, identifying details)."""
         if not isinstance(row, dict):
             raise RowError(f"expected an object, got {type(row).__name__}")
-        title = cells.text(self.value(row, FieldRole.TITLE))
-        product_id = cells.text(self.value(row, FieldRole.IDENTIFIER))
+        title = cells.text(None if self._title is None else lookup(row, self._title))
+        product_id = cells.text(None if self._id is None else lookup(row, self._id))
         if not title:
             named = self.schema.field_for(FieldRole.TITLE) or "no title-like field"
             who = f"product {product_id}: " if product_id else ""
             raise RowError(f"{who}missing title (field {named!r})")
-        brand = cells.text(self.value(row, FieldRole.BRAND))
-        identity = {name: row.get(name) for name in self.identity_fields if row.get(name)}
+        brand = cells.text(None if self._brand is None else lookup(row, self._brand))
+        identity = {name: value for name in self.identity_fields if (value := row.get(name))}
         fields = {"product_id": product_id, "title": title, "brand": brand}
         return Draft(line=line, fields=fields, identity=identity)
 
