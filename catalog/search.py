@@ -13,7 +13,6 @@ serve, nor an old price beside a new one.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 
     from aisle.settings import RetrievalSettings
     from catalog.store import ProductStore
-
-log = logging.getLogger(__name__)
 
 __all__ = ["HybridSearcher", "KeywordIndexHandle", "SearchView", "core_chunk_id"]
 

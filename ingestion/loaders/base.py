@@ -102,10 +102,6 @@ class LoadedProduct:
         self._product, self._build = value, None
         self.product_id, self.source = value.product_id, value.source
 
-    @property
-    def built(self) -> bool:
-        return self._product is not None
-
 
 @dataclass
 class LoadResult:
