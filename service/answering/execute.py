@@ -26,6 +26,7 @@ from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
 from service.answering.record import field_fact, subject_words
 from service.answering.references import ProductRef
+from service.answering.stand_ins import close, standing_hits
 
 # Dropped one after another until something matches, least important first.
 RELAX_ORDER: tuple[tuple[str, ...], ...] = (
@@ -36,9 +37,6 @@ RELAX_ORDER: tuple[tuple[str, ...], ...] = (
     ("category",),
 )
 MAX_PASSAGES = 5
-# Below this cosine a retrieved product is not about the query ("lawn mowers" in a catalog
-# without any): chosen on the planner's development questions.
-RELEVANT_SIMILARITY = 0.5
 _SORT_FIELD = {"price_asc": ("price", False), "price_desc": ("price", True)}
 _DEFAULT_COMPARE = ("price", "rating", "brand")
 _LISTED = ("price", "brand", "rating")
@@ -172,7 +170,7 @@ class Executor:
         if (known and not relevant) or (unknown and not known and filters.is_empty()):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted.
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
-            ids = {hit.product_id for hit in hits if _close(hit)}
+            ids = {hit.product_id for hit in hits if close(hit)}
             relevant = [entry for entry in matching if entry.product_id in ids]
         field, descending = _SORT_FIELD.get(plan.sort or "", ("rating", True))
         valued = [entry for entry in relevant if getattr(entry, field) is not None]
@@ -188,17 +186,7 @@ class Executor:
         hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
         if plan.conditions:
             hits = [hit for hit in hits if _all_hold(hit.record, plan)][: plan.k]
-        known, unknown = subject_words(plan, view)
-        foreign = [word for word in unknown if not view.knows_word(word)]
-        named = _proper_names(plan.message, set(foreign))
-        if named or ((foreign or (unknown and not known)) and plan.filters.is_empty()):
-            # Words no text of the catalog holds ("Brimtax Air Fryer"): only a product close
-            # in meaning may stand for them.
-            hits = [hit for hit in hits if _close(hit)]
-        numbers = [word for word in unknown if any(char.isdigit() for char in word)]
-        if numbers and known:
-            # "iPhone 27": a model number no title holds is not any iPhone.
-            hits = [hit for hit in hits if _holds_all(hit, numbers)]
+        hits = standing_hits(hits, plan, view)
         execution.hits = hits[: plan.k]
         execution.relaxed = relaxed or None
         execution.products = [_listing(hit, view) for hit in execution.hits]
@@ -249,27 +237,6 @@ def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
             text = text[: ref.span[0]] + " " * (ref.span[1] - ref.span[0]) + text[ref.span[1] :]
     words = {token.text for token in tokens(text)}
     return not content_words(text) and not words & _SPECIFIC_QUESTION
-
-
-def _proper_names(message: str, foreign: set[str]) -> list[str]:
-    """Foreign words written as a name (capitalised, not first in the message): "Is the
-    Drummox Trail Bike 500 in stock?" asks for a product, whatever its filters say."""
-    found = []
-    for position, token in enumerate(tokens(message)):
-        original = message[token.start : token.end]
-        if position > 0 and token.stem in foreign and original[:1].isupper():
-            found.append(token.stem)
-    return found
-
-
-def _holds_all(hit: ProductHit, words: list[str]) -> bool:
-    text = " ".join([hit.title, *(chunk.text for chunk in hit.chunks)])
-    return all(word in set(content_words(text)) for word in words)
-
-
-def _close(hit: ProductHit) -> bool:
-    """Dense similarity high enough that the product is about the query at all."""
-    return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY
 
 
 def _about(entry: ProductEntry, subject: list[str]) -> bool:

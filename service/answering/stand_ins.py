@@ -1,0 +1,67 @@
+"""Which retrieved products may stand for a search whose words the catalog does not hold.
+
+Retrieval always returns its nearest products, even for "Brimtax Air Fryer" in a shop without
+one. A word no text of the catalog holds, or a model number no title holds ("iPhone 27"), says
+the shopper asks for something else, so only a product close in meaning may stand for it.
+
+A product the message names by its full title stands for itself: the foreign words then
+describe something of the shopper's ("About the <title>: will it fit my 95 Mustang?").
+"""
+
+from __future__ import annotations
+
+from catalog.models import ProductHit
+from catalog.text import content_words, tokens
+from service.answering.catalog_view import CatalogView
+from service.answering.plan import RequestPlan
+from service.answering.record import subject_words
+from service.answering.references import ProductRef, named_products
+
+# Below this cosine a retrieved product is not about the query ("lawn mowers" in a catalog
+# without any): chosen on the planner's development questions.
+RELEVANT_SIMILARITY = 0.5
+
+
+def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) -> list[ProductHit]:
+    """``hits`` without those the query's foreign words or unknown model numbers rule out."""
+    known, unknown = subject_words(plan, view)
+    foreign = [word for word in unknown if not view.knows_word(word)]
+    named = _proper_names(plan.message, set(foreign))
+    too_far = bool(named) or bool((foreign or (unknown and not known)) and plan.filters.is_empty())
+    numbers = [word for word in unknown if any(char.isdigit() for char in word)]
+    strict_numbers = bool(numbers and known)
+    if not (too_far or strict_numbers):
+        return hits
+    titled = _named_by_title(plan, view)
+
+    def stands(hit: ProductHit) -> bool:
+        near = not too_far or close(hit)
+        return near and (not strict_numbers or _holds_all(hit, numbers))
+
+    return [hit for hit in hits if hit.product_id in titled or stands(hit)]
+
+
+def close(hit: ProductHit) -> bool:
+    """Dense similarity high enough that the product is about the query at all."""
+    return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY
+
+
+def _named_by_title(plan: RequestPlan, view: CatalogView) -> set[str]:
+    refs: list[ProductRef] = plan.products or named_products(plan.message, view)
+    return {ref.product_id for ref in refs if ref.how == "name"}
+
+
+def _proper_names(message: str, foreign: set[str]) -> list[str]:
+    """Foreign words written as a name (capitalised, not first in the message): "Is the
+    Drummox Trail Bike 500 in stock?" asks for a product, whatever its filters say."""
+    found = []
+    for position, token in enumerate(tokens(message)):
+        original = message[token.start : token.end]
+        if position > 0 and token.stem in foreign and original[:1].isupper():
+            found.append(token.stem)
+    return found
+
+
+def _holds_all(hit: ProductHit, words: list[str]) -> bool:
+    text = " ".join([hit.title, *(chunk.text for chunk in hit.chunks)])
+    return all(word in set(content_words(text)) for word in words)

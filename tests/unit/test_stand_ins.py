@@ -1,0 +1,66 @@
+"""Which retrieved products may stand for a search holding words the catalog does not, on two
+differently shaped catalogs (titles picked from the catalog, not written here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import ProductHit
+from catalog.text import content_words
+from service.answering.catalog_view import CatalogView
+from service.answering.plan import Planner
+from service.answering.stand_ins import RELEVANT_SIMILARITY, standing_hits
+from tests.catalog_views import catalog_view
+
+FAR = RELEVANT_SIMILARITY - 0.2
+NEAR = RELEVANT_SIMILARITY + 0.1
+
+
+@pytest.fixture(scope="module")
+def planner(embeddings) -> Planner:
+    return Planner(embeddings)
+
+
+def _two_products(view: CatalogView) -> tuple[str, str, str]:
+    """A product whose title has three or more content words (its id and title), and another."""
+    entries = sorted(view.products.values(), key=lambda e: e.product_id)
+    named = next(e for e in entries if len(set(content_words(e.title))) >= 3)
+    other = next(e for e in entries if e.product_id != named.product_id)
+    return named.product_id, named.title, other.product_id
+
+
+def _hit(product_id: str, similarity: float) -> ProductHit:
+    return ProductHit(
+        product_id=product_id, title="", score=1.0, metadata={}, chunks=[], similarity=similarity
+    )
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_product_named_by_its_full_title_stands_beside_foreign_words(
+    planner: Planner, catalog: str
+) -> None:
+    view = catalog_view(catalog)
+    named, title, other = _two_products(view)
+    plan = planner.plan_search(f"About the {title}: will it fit my 1995 Zorblat Qx7?", view)
+    hits = [_hit(named, FAR), _hit(other, FAR)]
+    # The foreign words and numbers describe the shopper's things: the named product stays;
+    # another, even close in meaning, holds no "1995".
+    assert [h.product_id for h in standing_hits(hits, plan, view)] == [named]
+    hits = [_hit(named, FAR), _hit(other, NEAR)]
+    assert [h.product_id for h in standing_hits(hits, plan, view)] == [named]
+    plan = planner.plan_search(f"About the {title}: will it fit my Zorblat truck?", view)
+    hits = [_hit(named, FAR), _hit(other, FAR), _hit(other + "-near", NEAR)]
+    kept = [h.product_id for h in standing_hits(hits, plan, view)]
+    assert kept == [named, other + "-near"]  # close in meaning stands; far does not
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_foreign_words_without_a_named_product_leave_only_close_products(
+    planner: Planner, catalog: str
+) -> None:
+    view = catalog_view(catalog)
+    named, title, other = _two_products(view)
+    first_word = title.split()[0]
+    plan = planner.plan_search(f"is the Zorblat {first_word} Qx7 in stock?", view)
+    hits = [_hit(named, FAR), _hit(other, NEAR)]
+    assert [h.product_id for h in standing_hits(hits, plan, view)] == [other]
