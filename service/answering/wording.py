@@ -8,6 +8,8 @@ from catalog.models import ProductHit
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
 
+# A lead-in naming the product before a colon ("About <title>: ..."): context, not the question.
+_LEAD_IN = re.compile(r"^[^:]{0,40}\bit\b[^:\w]*:\s*(\S.*)$", re.IGNORECASE)
 _FILTER_WORDS = {
     "min_price": "a price from {value}",
     "max_price": "a price up to {value}",
@@ -95,6 +97,9 @@ def missing_sentence(missing: list[str], message: str, title: str) -> str:
         return f"The catalog has no {topic[0]} information for {title}."
     named = re.sub(rf"\b(?:the|a|an)\s+{re.escape(title)}", "it", message, flags=re.IGNORECASE)
     question = " ".join(named.replace(title, "it").split()).rstrip("?.! ")
+    lead_in = _LEAD_IN.match(question)
+    if lead_in:
+        question = lead_in.group(1)  # "About it: does it fit?" quotes "does it fit"
     return f'The catalog has nothing that answers "{question}" for {title}.'
 
 
