@@ -20,21 +20,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aisle.settings import Settings, load_settings  # noqa: E402
+from aisle.settings import load_settings  # noqa: E402
+from bench.serve_setup import embeddings_for, ensure_store, start_api  # noqa: E402
 
 QUERIES = [
     "mascara",
@@ -84,69 +83,6 @@ def interleaved(
             if i >= warmup:
                 samples[name].append((time.perf_counter() - started) * 1000)
     return samples
-
-
-def embeddings_for(settings: Settings) -> Any:
-    """The configured backend (AISLE_EMBEDDING__BACKEND), its export cached once per machine."""
-    from catalog.embeddings import build_embeddings, default_cache_dir
-
-    cache_dir = settings.embedding.cache_dir or default_cache_dir()
-    embedding = settings.embedding.model_copy(update={"cache_dir": cache_dir})
-    return build_embeddings(embedding, settings.data_dir)
-
-
-def ensure_store(settings: Settings) -> None:
-    from catalog.store import ProductStore
-    from ingestion.pipeline import ingest_files
-
-    store = ProductStore.open(
-        chroma_url=settings.chroma_url, data_dir=settings.data_dir, collection=settings.collection
-    )
-    if store.count() == 0:
-        print("ingesting the demo catalog ...", file=sys.stderr)
-        ingest_files(
-            [ROOT / "data" / "catalog" / "products.json"],
-            store=store,
-            embeddings=embeddings_for(settings),
-        )
-
-
-def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "AISLE_DATA_DIR": str(settings.data_dir),
-        "AISLE_COLLECTION": settings.collection,
-        "AISLE_LOG_LEVEL": "WARNING",
-        "AISLE_EMBEDDING__BACKEND": settings.embedding.backend,
-        "AISLE_EMBEDDING__CACHE_DIR": str(embeddings_for(settings).cache_dir),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "service.main:create",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API exited with {process.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise TimeoutError("the API did not become ready")
 
 
 def load_test(base: str, total: int, clients: int) -> tuple[float, int, list[float]]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from catalog.chroma import open_client
+from catalog.chunk_rows import StoredChunk, scored_chunk, stored_chunk, stored_metadata
 from catalog.digests import DigestTable
 from catalog.errors import StoreError
 from catalog.generation import Generation, bump_generation, read_generation
@@ -21,17 +21,6 @@ from catalog.where import filters_to_where
 _PAGE = 1000
 # An ids-only read carries no payload: big pages (each page by offset rescans up to it).
 _ID_PAGE = 200_000
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """What the ingestion diff needs to know of a chunk already in the store."""
-
-    chunk_id: str
-    product_id: str
-    source: str
-    content_hash: str
-    meta_hash: str
 
 
 class ProductStore:
@@ -81,7 +70,7 @@ class ProductStore:
             ids=[chunk.chunk_id for chunk in chunks],
             documents=[chunk.text for chunk in chunks],
             embeddings=[list(vector) for vector in vectors],
-            metadatas=[_stored_metadata(chunk) for chunk in chunks],
+            metadatas=[stored_metadata(chunk) for chunk in chunks],
         )
 
     def update_metadata(self, chunks: Sequence[Chunk]) -> None:
@@ -91,7 +80,7 @@ class ProductStore:
             self._guard(
                 self._collection.update,
                 ids=[chunk.chunk_id for chunk in page],
-                metadatas=[_stored_metadata(chunk) for chunk in page],
+                metadatas=[stored_metadata(chunk) for chunk in page],
             )
 
     def delete(self, chunk_ids: Sequence[str]) -> None:
@@ -131,13 +120,7 @@ class ProductStore:
         found: dict[str, StoredChunk] = {}
         for ids, _, metadatas in pages:
             for chunk_id, meta in zip(ids, metadatas, strict=True):
-                found[chunk_id] = StoredChunk(
-                    chunk_id=chunk_id,
-                    product_id=str(meta.get("product_id", "")),
-                    source=str(meta.get("source", "")),
-                    content_hash=str(meta.get("content_hash", "")),
-                    meta_hash=str(meta.get("meta_hash", "")),
-                )
+                found[chunk_id] = stored_chunk(chunk_id, meta)
         return found
 
     def vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
@@ -173,24 +156,16 @@ class ProductStore:
             where=filters_to_where(filters),
             include=["documents", "metadatas", "distances"],
         )
-        hits: list[ScoredChunk] = []
-        for chunk_id, text, meta, distance in zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=True,
-        ):
-            hits.append(
-                ScoredChunk(
-                    chunk_id=chunk_id,
-                    product_id=str(meta.get("product_id", "")),
-                    text=text or "",
-                    metadata=dict(meta),
-                    score=1.0 - float(distance),
-                )
+        return [
+            scored_chunk(chunk_id, text, meta, 1.0 - float(distance))
+            for chunk_id, text, meta, distance in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
             )
-        return hits
+        ]
 
     def nearest_ids(
         self, vector: Sequence[float], n: int, *, within: Sequence[str] | None = None
@@ -230,13 +205,7 @@ class ProductStore:
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[ScoredChunk]:
         """The chunks of these ids that the store holds (missing ids are left out)."""
         return [
-            ScoredChunk(
-                chunk_id=chunk_id,
-                product_id=str(meta.get("product_id", "")),
-                text=text or "",
-                metadata=dict(meta),
-                score=0.0,
-            )
+            scored_chunk(chunk_id, text, meta)
             for ids, documents, metadatas in self._pages_of(
                 list(dict.fromkeys(chunk_ids)), include=["documents", "metadatas"]
             )
@@ -249,14 +218,9 @@ class ProductStore:
             where={"product_id": {"$eq": product_id}},
             include=["documents", "metadatas"],
         )
+        # The where clause makes each row's product_id this one.
         return [
-            ScoredChunk(
-                chunk_id=chunk_id,
-                product_id=product_id,
-                text=text or "",
-                metadata=dict(meta),
-                score=0.0,
-            )
+            scored_chunk(chunk_id, text, meta)
             for chunk_id, text, meta in zip(
                 result["ids"], result["documents"], result["metadatas"], strict=True
             )
@@ -322,14 +286,3 @@ class ProductStore:
             raise
         except Exception as exc:  # connection refused, server gone, ...
             raise StoreError(f"Chroma operation failed: {exc}") from exc
-
-
-def _stored_metadata(chunk: Chunk) -> dict[str, Any]:
-    meta: dict[str, Any] = dict(chunk.metadata)
-    meta.update(
-        product_id=chunk.product_id,
-        kind=chunk.kind.value,
-        content_hash=chunk.content_hash,
-        meta_hash=chunk.meta_hash,
-    )
-    return meta

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import metrics
+from evaluation.run_stats import mean, mean_of, percentile, refusal_scores
 from evaluation.scoring import RETRIEVER_METRICS, RETRIEVER_VIEWS, SEARCH_K, QuestionResult
 
 # Mean-of-verdict metrics, in report order.
@@ -80,11 +81,11 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
     verdicts = [r.verdicts for r in results]
     out: dict[str, Any] = {"n": len(results)}
     for name in MEAN_METRICS:
-        value = metrics.mean_of(verdicts, name)
+        value = mean_of(verdicts, name)
         if value is not None:
             out[name] = value
     out["error"] = sum(1.0 for v in verdicts if v.get("error")) / len(verdicts)
-    refusal = metrics.refusal_scores((r.refused, r.question.answerable) for r in results)
+    refusal = refusal_scores((r.refused, r.question.answerable) for r in results)
     out.update({k: v for k, v in refusal.items() if v is not None})
     latencies = [r.latency_ms for r in results if r.latency_ms is not None]
     search = [r.search_latency_ms for r in results if r.search_latency_ms is not None]
@@ -93,7 +94,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
         ("latency_p95_ms", latencies, 95),
         ("search_latency_p50_ms", search, 50),
     ):
-        value = metrics.percentile(values, q)
+        value = percentile(values, q)
         if value is not None:
             out[key] = value
     return out
@@ -137,8 +138,8 @@ def _curves(results: Sequence[QuestionResult]) -> dict[str, dict[str, list[float
                 and r.question.relevant_ids
                 and r.search_latency_ms is not None
             ]
-            product.append(metrics.mean(values))
-        evidence = [metrics.mean_of(rows, f"evidence_recall@{k}") for k in range(1, SEARCH_K + 1)]
+            product.append(mean(values))
+        evidence = [mean_of(rows, f"evidence_recall@{k}") for k in range(1, SEARCH_K + 1)]
         curves[backend] = {"product": product, "evidence": evidence}
     return curves
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from catalog.chunk_rows import StoredChunk
 from catalog.models import Chunk
-from catalog.store import StoredChunk
 from ingestion.loaders import LoadError
 
 Status = Literal["added", "updated", "metadata_only", "unchanged"]

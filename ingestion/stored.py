@@ -16,8 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from catalog.chunk_rows import StoredChunk
 from catalog.digests import ProductDigest, chunk_product_id, digest_of
-from catalog.store import ProductStore, StoredChunk
+from catalog.store import ProductStore
 from ingestion import chunking
 from ingestion.loaders import LoadedProduct
 

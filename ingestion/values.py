@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.money import find_money
+from catalog.money_text import find_money
 
 SAMPLE = 400  # values classified per field (evenly spread): enough to tell the type
 LONG_TEXT_CHARS = 120

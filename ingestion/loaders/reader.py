@@ -40,6 +40,7 @@ _READING_CODE = (
     "ingestion.values",
     "catalog.models",
     "catalog.money",
+    "catalog.money_text",
     "catalog.currencies",
 )
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import anyio
 
 from aisle.settings import LLMSettings
-from catalog.models import Filters, ProductHit
+from catalog.models import Filters
 from catalog.store import StoreError
 from service.answering.answerer import Answerer, Outcome
 from service.answering.backends.base import (
@@ -32,15 +32,15 @@ from service.answering.backends.base import (
 )
 from service.answering.backends.factory import Backends
 from service.answering.catalog_view import CatalogView
+from service.answering.chat_answer import cited_sources, fallback_answer, hit_sources
 from service.answering.guard import check_answer
 from service.answering.observe import ChatObserver, GenerationSlots, NoObserver
 from service.answering.prompt import build_messages, echoes_instructions
-from service.answering.types import Answer, Source, Turn
+from service.answering.types import Answer, Turn
 from service.errors import AppError, Busy, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-_SNIPPET_CHARS = 300
 _WORDS_PER_TOKEN_EVENT = 3
 _REFUSAL = re.compile(r"not (?:in|found in|available in) the catalog", re.IGNORECASE)
 _RETRY_AFTER_S = 2
@@ -147,7 +147,7 @@ class ChatRun:
                 yield ChatEvent("token", {"text": piece})
         else:
             yield ChatEvent(
-                "sources", [asdict(source) for source in _sources(outcome.execution.hits)]
+                "sources", [asdict(source) for source in hit_sources(outcome.execution.hits)]
             )
             streamed: list[str] = []
             failure: str | None = None
@@ -237,15 +237,17 @@ class ChatRun:
                 raise ServiceUnavailable(
                     f"{failure}; no fallback is configured", code="backend_unavailable"
                 )
-            return _fallback(outcome, f"{failure}, so this answer comes from the catalog directly")
+            return fallback_answer(
+                outcome, f"{failure}, so this answer comes from the catalog directly"
+            )
         text = text.strip()
         if not text:
-            return _fallback(
+            return fallback_answer(
                 outcome, "the model returned an empty answer, so this answer comes from the catalog"
             )
         if echoes_instructions(text):
             self._service.observer.record_guard_replacement(self.backend)
-            return _fallback(
+            return fallback_answer(
                 outcome,
                 "the model's answer repeated its instructions, "
                 "so this answer comes from the catalog directly",
@@ -255,7 +257,7 @@ class ChatRun:
             return Answer(text, [], refused=True, reason=outcome.answer.reason)
         if refusing and not re.search(r"\d", _CITATIONS.sub("", text)):
             self._service.observer.record_guard_replacement(self.backend)
-            return _fallback(
+            return fallback_answer(
                 outcome,
                 "the model said the catalog lacks the answer although its facts hold it, "
                 "so this answer comes from the catalog directly",
@@ -264,50 +266,16 @@ class ChatRun:
         if not guard.ok:
             self._service.observer.record_guard_replacement(self.backend)
             problems = "; ".join(guard.problems[:3])
-            return _fallback(
+            return fallback_answer(
                 outcome,
                 f"the model's answer failed the fact check ({problems}), "
                 "so this answer comes from the catalog directly",
             )
-        return Answer(text=text, sources=_cited_sources(outcome, guard.cited))
+        return Answer(text=text, sources=cited_sources(outcome, guard.cited))
 
 
 _NO_FACTS = frozenset({"small_talk", "help", "out_of_scope"})
 _CITATIONS = re.compile(r"\[[^\]]*\]")
-
-
-def _fallback(outcome: Outcome, why: str) -> Answer:
-    answer = outcome.answer
-    reason = why if answer.reason is None else f"{why}; {answer.reason}"
-    return Answer(answer.text, answer.sources, refused=answer.refused, reason=reason)
-
-
-def _cited_sources(outcome: Outcome, cited: list[str]) -> list[Source]:
-    """The model's cited products in its order, each with the passages the deterministic
-    answer quotes for it (what the model was shown), else its retrieval hit."""
-    quoted: dict[str, list[Source]] = {}
-    for source in outcome.answer.sources:
-        quoted.setdefault(source.product_id, []).append(source)
-    hits = {hit.product_id: hit for hit in outcome.execution.hits}
-    sources: list[Source] = []
-    for product_id in dict.fromkeys(cited):
-        if product_id in quoted:
-            sources += quoted[product_id]
-        elif product_id in hits:
-            sources += _sources([hits[product_id]])
-    return sources or outcome.answer.sources or _sources(outcome.execution.hits)
-
-
-def _sources(hits: list[ProductHit]) -> list[Source]:
-    return [
-        Source(
-            product_id=hit.product_id,
-            title=hit.title,
-            snippet=hit.snippet[:_SNIPPET_CHARS],
-            score=hit.score,
-        )
-        for hit in hits
-    ]
 
 
 def word_chunks(text: str, words: int = _WORDS_PER_TOKEN_EVENT) -> list[str]:

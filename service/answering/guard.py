@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from catalog.money import find_money
+from catalog.money_text import find_money
 from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evaluation import metrics
+from evaluation import metrics, run_stats
 
 
 def test_recall_mrr_and_ndcg_on_a_ranked_list() -> None:
@@ -121,19 +121,19 @@ def test_refusal_precision_recall_and_false_refusals() -> None:
         (False, True),
         (False, True),
     ]
-    scores = metrics.refusal_scores(pairs)
+    scores = run_stats.refusal_scores(pairs)
     assert scores["refusal_precision"] == pytest.approx(2 / 3)
     assert scores["refusal_recall"] == pytest.approx(2 / 3)
     assert scores["false_refusal_rate"] == pytest.approx(1 / 3)
-    assert metrics.refusal_scores([(False, True)])["refusal_recall"] is None
+    assert run_stats.refusal_scores([(False, True)])["refusal_recall"] is None
 
 
 def test_percentiles_interpolate_like_numpy() -> None:
     values = [10.0, 20.0, 30.0, 40.0]
-    assert metrics.percentile(values, 50) == 25.0
-    assert metrics.percentile(values, 95) == pytest.approx(38.5)
-    assert metrics.percentile([], 50) is None
-    assert metrics.mean([1.0, None, 3.0]) == 2.0
+    assert run_stats.percentile(values, 50) == 25.0
+    assert run_stats.percentile(values, 95) == pytest.approx(38.5)
+    assert run_stats.percentile([], 50) is None
+    assert run_stats.mean([1.0, None, 3.0]) == 2.0
 
 
 def test_judge_reply_parsing() -> None:

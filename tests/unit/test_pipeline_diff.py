@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from catalog.chunk_rows import StoredChunk
 from catalog.models import Product
-from catalog.store import StoredChunk
 from ingestion.chunking import chunk_product
 from ingestion.loaders import LoadedProduct, LoadError
 from ingestion.pipeline import IngestSummary, ProductPlan, plan_product
