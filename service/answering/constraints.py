@@ -23,20 +23,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.models import Filters, facet_key
-from catalog.money import MoneyMention, find_money
+from catalog.money_text import MoneyMention, find_money
 from catalog.text import fold, tokens, words
 from service.answering.catalog_view import CatalogView
 from service.answering.conditions import find_conditions
 
 _MAX_CUE = re.compile(
-    r"(?:under|below|beneath|less\s+than|cheaper\s+than|up\s+to|at\s+most|no\s+more\s+than|"
-    r"not\s+more\s+than|max(?:imum)?(?:\s+of)?|within|budget(?:\s+of|\s+is)?|<=?|upto|"
-    r"not\s+over|no\s+higher\s+than)\s*$"
+    r"(?:under|below|beneath|less\s+than|cheaper\s+than|up\s+to|at\s+most|"
+    r"max(?:imum)?(?:\s+of)?|within|budget(?:\s+of|\s+is)?|<=?|upto)\s*$"
 )
 _MIN_CUE = re.compile(
     r"(?:over|above|more\s+than|at\s+least|from|starting\s+at|min(?:imum)?(?:\s+of)?|>=?|"
-    r"higher\s+than|pricier\s+than|no\s+less\s+than)\s*$"
+    r"higher\s+than|pricier\s+than)\s*$"
 )
+# A negated bound turns around: "nothing over $30" is a ceiling, "not under 500" a floor. The
+# negation may sit a few words before the cue ("don't want to spend more than").
+_NEGATION = (
+    r"(?:\b(?:nothing|none|no)\s+"
+    r"|(?:\b(?:not|never|cannot)|n'?t)(?:\s+(?!but\b|and\b|or\b|though\b)\w+){0,3}?\s+)"
+)
+_NEGATED_MIN = re.compile(
+    _NEGATION + r"(?:over|above|more\s+than|higher\s+than|pricier\s+than|exceeding)\s*$"
+)
+_NEGATED_MAX = re.compile(
+    _NEGATION + r"(?:under|below|less\s+than|cheaper\s+than|lower\s+than)\s*$"
+)
+_NEGATION_WINDOW = 48  # characters before a number searched for a negated cue
 _ABOUT_CUE = re.compile(r"(?:around|about|approximately|roughly|near|close\s+to|~)\s*$")
 _RANGE_JOIN = re.compile("^\\s*(?:-|\u2013|to|and)\\s*$")  # hyphen, en dash
 _BETWEEN = re.compile(r"between\s*$")
@@ -169,7 +181,10 @@ def _read_prices(
             values.setdefault("max_price", high)
             spans.append((mention.start, following.end))
             continue
-        if _MAX_CUE.search(before):
+        context = text[max(0, mention.start - _NEGATION_WINDOW) : mention.start]
+        if _NEGATED_MAX.search(context):
+            values.setdefault("min_price", mention.value)
+        elif _NEGATED_MIN.search(context) or _MAX_CUE.search(before):
             values.setdefault("max_price", mention.value)
         elif _MIN_CUE.search(before) and not _RANGE_JOIN.match(before[-4:]):
             values.setdefault("min_price", mention.value)
@@ -212,19 +227,30 @@ def _read_rating(
 # -- brands and categories ---------------------------------------------------------------------
 def _find_brand(text: str, view: CatalogView) -> str | None:
     """The longest brand whose words appear in order, unless its word is mostly something else
-    in this catalog ("apple" in a catalog of fruit and one Apple phone)."""
+    in this catalog ("apple" in a catalog of fruit and one Apple phone). A long brand may be
+    said by its first two words ("kate spade" for "kate spade new york"); a brand written out
+    in full wins over one only begun."""
     message = [token.stem for token in tokens(text)]
     joined = f" {' '.join(message)} "
-    best: tuple[int, str] | None = None
+    best: tuple[int, bool, str] | None = None
     for key, brand_words in view.brand_words.items():
-        if not brand_words or f" {' '.join(brand_words)} " not in joined:
+        said = _said_words(brand_words, joined)
+        if not said or not _mostly_brand(key, brand_words, view):
             continue
-        if not _mostly_brand(key, brand_words, view):
-            continue
-        size = len(brand_words)
-        if best is None or size > best[0]:
-            best = (size, view.brand_keys[key])
-    return best[1] if best else None
+        rank = (len(said), len(said) == len(brand_words), view.brand_keys[key])
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+def _said_words(brand_words: tuple[str, ...], joined: str) -> tuple[str, ...]:
+    """The brand's words the message holds in order: all of them, or a leading two of three
+    or more."""
+    if brand_words and f" {' '.join(brand_words)} " in joined:
+        return brand_words
+    if len(brand_words) >= 3 and f" {' '.join(brand_words[:2])} " in joined:
+        return brand_words[:2]
+    return ()
 
 
 def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> bool:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from catalog.models import Filters, ProductHit, ScoredChunk
+from catalog.models import Filters, ProductHit, ScoredChunk, facet_key
 from catalog.text import content_words, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -219,7 +219,7 @@ def _meets(entry: ProductEntry, filters: Filters) -> bool:
             "in_stock": entry.in_stock,
             "brand_key": " ".join((entry.brand or "").lower().split()),
             "category_key": " ".join((entry.category or "").lower().split()),
-            "category_path": list(entry.category_path),
+            "category_keys": [facet_key(level) for level in entry.category_path],
         }
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from catalog.models import facet_key
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
@@ -90,12 +91,14 @@ def readable(value: Any) -> str:
 def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list[str]]:
     """What a search is about beyond its filters: (words some title holds, other words).
 
-    Constraint phrases, brand and category words and stopwords are left out: "cheapest
-    basmati rice under 200 rupees" is about ("basmati", "rice")."""
+    Constraint phrases, the filtered brand's and category's words and stopwords are left out:
+    "cheapest basmati rice under 200 rupees" is about ("basmati", "rice"). Another brand's word
+    stays ("case" of the brand "Case-Mate" in "cheapest case")."""
     text = plan.message
     for start, end in plan.spans:
         text = text[:start] + " " * (end - start) + text[end:]
-    brand_words = {word for words in view.brand_words.values() for word in words}
+    brand = plan.filters.brand
+    brand_words = set(view.brand_words.get(facet_key(brand), ())) if brand else set()
     known: list[str] = []
     unknown: list[str] = []
     for token in tokens(text):
