@@ -27,6 +27,7 @@ from catalog.text import content_words, tokens
 from service.answering.attributes import AskedAttribute, clauses, match_attributes
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
+from service.answering.intent_rules import decide_intent
 from service.answering.intents import Intent, IntentClassifier
 from service.answering.references import (
     ProductRef,
@@ -38,11 +39,7 @@ from service.answering.references import (
 from service.answering.types import Turn
 
 DEFAULT_K = 5
-# A message with no catalog content is small talk or help only when it is at least this close
-# to one of their prototypes; otherwise it is out of scope or a request the catalog can't meet.
-DIALOGUE_SIMILARITY = 0.55
 _HISTORY_LOOKBACK = 6
-_DIALOGUE = frozenset({"small_talk", "help", "out_of_scope"})
 
 
 @dataclass
@@ -190,40 +187,7 @@ class Planner:
     def _intent(
         self, plan: RequestPlan, constraints: Constraints, view: CatalogView, vector: np.ndarray
     ) -> Intent:
-        guess = self.intents.guess(vector)
-        catalog_words = _catalog_words(plan.message, view)
-        strong = [ref for ref in plan.products if ref.how == "name" or len(ref.matched) > 1]
-        weak = not constraints.any and not strong and len(catalog_words) <= 1
-        close = guess.similarity >= DIALOGUE_SIMILARITY or guess.intent == "out_of_scope"
-        if weak and guess.intent in _DIALOGUE and close:
-            # "tell me a joke about cats" is not about the catalog's Cat Food.
-            plan.products, plan.attributes, plan.grounded = [], [], False
-            return guess.intent
-        specific = [ref for ref in plan.products if not ref.ambiguous]
-        if not specific and not constraints.any:
-            specific = list(plan.products)  # "Is the Knife covered?": no brand or category took it
-        if len(specific) >= 2:
-            full = [ref for ref in specific if ref.how == "name"]
-            asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
-            if asks_comparison or len(full) != 1:
-                return "compare"
-            # "About the <full title>: does it work with Windows 8?": one product is the
-            # subject, the others only the question's objects.
-            plan.products = full
-            return "attribute"
-        if specific and (plan.attributes or not constraints.any):
-            return "attribute"
-        plan.grounded = bool(plan.products or constraints.any or catalog_words)
-        if not plan.grounded:
-            if guess.intent in _DIALOGUE:
-                return guess.intent
-            # A product the catalog does not carry: the search says so.
-            return "recommend" if guess.intent == "recommend" else "search"
-        if plan.products and plan.attributes:
-            return "attribute"
-        if guess.scores.get("recommend", 0.0) > guess.scores.get("search", 0.0) + 0.05:
-            return "recommend"
-        return "search"
+        return decide_intent(plan, constraints, view, self.intents.guess(vector))
 
 
 def _constraints_as_questions(
@@ -265,15 +229,6 @@ def _blank(message: str, spans: list[tuple[int, int]]) -> str:
     for start, end in spans:
         message = message[:start] + " " * (end - start) + message[end:]
     return message
-
-
-def _catalog_words(message: str, view: CatalogView) -> list[str]:
-    """Content words of the message that some product title, brand, category or tag holds."""
-    return [
-        word
-        for word in content_words(message)
-        if word in view.title_index or word in view.category_terms or word in view.tag_index
-    ]
 
 
 def _only_scaffolding(message: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Filters
+from catalog.text import content_words
 from service.answering.plan import Planner, RequestPlan
 from service.answering.types import Turn
 from tests.catalog_views import catalog_view, product_id
@@ -75,6 +76,35 @@ def test_stock_phrase_about_a_product_is_a_question_not_a_filter(planner: Planne
     assert result.filters.is_empty()
 
 
+def _one_word_partial(planner: Planner, catalog: str, message: str) -> tuple[str, str]:
+    """A title word that names one product by itself in ``message`` (a partial reference),
+    and that product's id: picked from the catalog, not written here."""
+    view = catalog_view(catalog)
+    for entry in sorted(view.products.values(), key=lambda e: e.product_id):
+        for word in sorted(set(content_words(entry.title))):
+            if word.isalpha() and view.title_index.get(word) == {entry.product_id}:
+                refs = plan(planner, catalog, message.format(word=word)).products
+                if [(r.product_id, r.how, len(r.matched)) for r in refs] == [
+                    (entry.product_id, "partial", 1)
+                ]:
+                    return word, entry.product_id
+    raise AssertionError(f"no one-word partial reference in {catalog}")
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_one_shared_word_in_a_request_for_things_is_a_search(
+    planner: Planner, catalog: str
+) -> None:
+    # "I want a mug for coffee" names no "Nescafe Coffee"; "what colour is the coffee?" does.
+    asking = "what is the price of the {word}?"
+    word, named = _one_word_partial(planner, catalog, asking)
+    question = plan(planner, catalog, asking.format(word=word))
+    assert question.intent == "attribute"
+    assert [ref.product_id for ref in question.products] == [named]
+    wanting = plan(planner, catalog, f"I'm looking for something to use with my {word}")
+    assert wanting.intent in ("search", "recommend") and wanting.products == []
+
+
 def test_a_model_number_the_catalog_lacks_names_nothing(planner: Planner) -> None:
     assert plan(planner, "demo", "how much is the Samsung Galaxy S99?").products == []
 
@@ -128,6 +158,27 @@ def test_ordinal_and_pronoun_follow_ups(planner: Planner) -> None:
 )
 def test_inr_prices_and_units(planner: Planner, message: str, expected: dict) -> None:
     assert plan(planner, "inr", message).filters.model_dump(exclude_none=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message", "expected"),
+    [
+        ("demo", "sports gear, nothing over 30 dollars", {"max_price": 30.0}),
+        ("demo", "I don't want to spend more than $30 on sports gear", {"max_price": 30.0}),
+        ("demo", "sports gear, not under $30", {"min_price": 30.0}),
+        ("demo", "sports gear over $30", {"min_price": 30.0}),  # no negation: a floor
+        ("demo", "no idea but under $30 please, sports gear", {"max_price": 30.0}),
+        ("inr", "a sofa, nothing above ₹90,000", {"max_price": 90000.0}),
+        ("inr", "a sofa for no less than 90000 rupees", {"min_price": 90000.0}),
+    ],
+)
+def test_a_negated_bound_turns_around(
+    planner: Planner, catalog: str, message: str, expected: dict
+) -> None:
+    filters = plan(planner, catalog, message).filters.model_dump(exclude_none=True)
+    assert {key: filters.get(key) for key in ("min_price", "max_price") if key in filters} == (
+        expected
+    )
 
 
 def test_category_from_a_path_and_a_brand(planner: Planner) -> None:

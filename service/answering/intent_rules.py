@@ -1,0 +1,84 @@
+"""Which intent a plan has: structure (named products, constraints, asked attributes) decides
+whenever the message is about the catalog; the intent prototypes decide what a message with no
+catalog content is (small talk, help, out of scope, or a request the catalog cannot meet)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from catalog.text import content_words
+from service.answering.catalog_view import CatalogView
+from service.answering.constraints import Constraints
+from service.answering.intents import Intent, IntentGuess
+from service.answering.references import ProductRef
+
+if TYPE_CHECKING:
+    from service.answering.plan import RequestPlan
+
+# A message with no catalog content is small talk or help only when it is at least this close
+# to one of their prototypes; otherwise it is out of scope or a request the catalog can't meet.
+DIALOGUE_SIMILARITY = 0.55
+_DIALOGUE = frozenset({"small_talk", "help", "out_of_scope"})
+
+
+def decide_intent(
+    plan: RequestPlan, constraints: Constraints, view: CatalogView, guess: IntentGuess
+) -> Intent:
+    """The plan's intent; may drop the plan's products (dialogue, a loose reference)."""
+    catalog_words = _catalog_words(plan.message, view)
+    strong = [ref for ref in plan.products if ref.how == "name" or len(ref.matched) > 1]
+    weak = not constraints.any and not strong and len(catalog_words) <= 1
+    close = guess.similarity >= DIALOGUE_SIMILARITY or guess.intent == "out_of_scope"
+    if weak and guess.intent in _DIALOGUE and close:
+        # "tell me a joke about cats" is not about the catalog's Cat Food.
+        plan.products, plan.attributes, plan.grounded = [], [], False
+        return guess.intent
+    specific = [ref for ref in plan.products if not ref.ambiguous]
+    if not specific and not constraints.any:
+        specific = list(plan.products)  # "Is the Knife covered?": no brand or category took it
+    if len(specific) >= 2:
+        full = [ref for ref in specific if ref.how == "name"]
+        asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
+        if asks_comparison or len(full) != 1:
+            return "compare"
+        # "About the <full title>: does it work with Windows 8?": one product is the
+        # subject, the others only the question's objects.
+        plan.products = full
+        return "attribute"
+    if specific and not plan.attributes and _loose(specific) and _wants_products(guess):
+        # "I want a mug for coffee": one shared word of "Nescafe Coffee" in a request for
+        # things is a search (that product competes with the rest), not a question on it.
+        plan.products = specific = []
+    if specific and (plan.attributes or not constraints.any):
+        return "attribute"
+    plan.grounded = bool(plan.products or constraints.any or catalog_words)
+    if not plan.grounded:
+        if guess.intent in _DIALOGUE:
+            return guess.intent
+        # A product the catalog does not carry: the search says so.
+        return "recommend" if guess.intent == "recommend" else "search"
+    if plan.products and plan.attributes:
+        return "attribute"
+    if guess.scores.get("recommend", 0.0) > guess.scores.get("search", 0.0) + 0.05:
+        return "recommend"
+    return "search"
+
+
+def _loose(refs: list[ProductRef]) -> bool:
+    """One product, named by a single word of its title."""
+    return len(refs) == 1 and refs[0].how == "partial" and len(refs[0].matched) == 1
+
+
+def _wants_products(guess: IntentGuess) -> bool:
+    """The message reads more like a request for things than like a question about one."""
+    wanting = max(guess.scores.get("search", 0.0), guess.scores.get("recommend", 0.0))
+    return wanting > guess.scores.get("attribute", 0.0)
+
+
+def _catalog_words(message: str, view: CatalogView) -> list[str]:
+    """Content words of the message that some product title, brand, category or tag holds."""
+    return [
+        word
+        for word in content_words(message)
+        if word in view.title_index or word in view.category_terms or word in view.tag_index
+    ]
