@@ -5,11 +5,30 @@ from __future__ import annotations
 import re
 
 from catalog.models import ProductHit
-from catalog.text import tokens
+from catalog.text import Token, tokens
 from service.answering.catalog_view import CatalogView
 
 # A lead-in naming the product before a colon ("About <title>: ..."): context, not the question.
 _LEAD_IN = re.compile(r"^[^:]{0,40}\bit\b[^:\w]*:\s*(\S.*)$", re.IGNORECASE)
+# Words after which the next one is the thing asked about (English grammar, no catalog's words).
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "any",
+        "its",
+        "their",
+        "your",
+        "his",
+        "her",
+        "what",
+        "which",
+        "many",
+        "much",
+        "some",
+    }
+)
 _FILTER_WORDS = {
     "min_price": "a price from {value}",
     "max_price": "a price up to {value}",
@@ -88,19 +107,31 @@ def missing_sentence(missing: list[str], message: str, title: str) -> str:
         noun = "" if about.endswith("information") else " information"
         return f"The catalog has no {about}{noun} for {title}."
     title_words = {token.stem for token in tokens(title)}
+    every = tokens(message)
     topic = [
-        token.text
-        for token in tokens(message)
+        (i, token.text)
+        for i, token in enumerate(every)
         if not token.is_stopword and token.stem not in title_words
     ]
-    if len(set(topic)) == 1:
-        return f"The catalog has no {topic[0]} information for {title}."
+    if len({text for _, text in topic}) == 1 and _is_object(message, every, topic[0][0]):
+        return f"The catalog has no {topic[0][1]} information for {title}."
     named = re.sub(rf"\b(?:the|a|an)\s+{re.escape(title)}", "it", message, flags=re.IGNORECASE)
     question = " ".join(named.replace(title, "it").split()).rstrip("?.! ")
     lead_in = _LEAD_IN.match(question)
     if lead_in:
         question = lead_in.group(1)  # "About it: does it fit?" quotes "does it fit"
     return f'The catalog has nothing that answers "{question}" for {title}.'
+
+
+def _is_object(message: str, every: list[Token], index: int) -> bool:
+    """The word follows a determiner or a possessive ("the warranty", "how many megapixels",
+    "the Hose's weight"): a thing asked about. "is it waterproof", "how much does it hold"
+    are quoted whole instead."""
+    if index == 0:
+        return False
+    before = every[index - 1]
+    possessive = message[before.start : before.end].lower().replace("\u2019", "'")
+    return before.text in _DETERMINERS or possessive.endswith("'s")
 
 
 def example_questions(view: CatalogView, limit: int = 6) -> list[str]:

@@ -30,3 +30,20 @@ def test_one_topic_word_and_missing_attributes_are_named() -> None:
     assert missing_sentence(["Weight"], "how heavy?", TITLE) == (
         f"The catalog has no weight information for {TITLE}."
     )
+
+
+def test_a_lone_word_is_named_only_when_it_is_the_thing_asked_about() -> None:
+    # After a determiner or a possessive the word is a thing ("a warranty", "the Hose's
+    # weight"); a verb or an adjective ("hold", "waterproof") is quoted in its question.
+    assert missing_sentence([], f"does the {TITLE} have a warranty?", TITLE) == (
+        f"The catalog has no warranty information for {TITLE}."
+    )
+    assert missing_sentence([], f"how many megapixels does the {TITLE} have?", TITLE) == (
+        f"The catalog has no megapixels information for {TITLE}."
+    )
+    assert missing_sentence([], f"how much does the {TITLE} hold?", TITLE) == (
+        f'The catalog has nothing that answers "how much does it hold" for {TITLE}.'
+    )
+    assert missing_sentence([], f"is the {TITLE} waterproof?", TITLE) == (
+        f'The catalog has nothing that answers "is it waterproof" for {TITLE}.'
+    )
