@@ -8,7 +8,8 @@ questions through several phrasings:
   gold = the value; ``multi_attribute``: two fields in one question;
 - ``compare``: two products of the same category, "which is cheaper", gold = the cheaper one;
 - ``search``: a category with a price ceiling, gold = every cited product meets both;
-  ``superlative``: "cheapest <category>", gold = the catalog's cheapest of that category;
+  ``superlative``: "cheapest <category>", gold = the catalog's cheapest product whose category
+  path holds that category (at any level, as the API's category filter does);
 - ``follow_up``: a search, then "how much is the second one?" about the API's own list;
 - ``unanswerable``: a field no record of the catalog has; ``small_talk``, ``help`` and
   ``out_of_scope``: fixed dialogue lines (no products, refusal only for out of scope).
@@ -193,6 +194,10 @@ def _compare(
     return questions
 
 
+def _path(product: Product) -> list[str]:
+    return list(product.category_path) or ([product.category] if product.category else [])
+
+
 def _searches(
     rng: random.Random, products: list[Product], catalog: str, count: int
 ) -> list[IntentQuestion]:
@@ -211,7 +216,10 @@ def _searches(
             )
         )
         members = [p for p in products if p.category == category and p.price is not None]
-        cheapest = min(members, key=lambda p: (p.price, p.product_id))
+        # A category holds at every level of a path (the API's filter semantics): the cheapest
+        # "iPhone Accessories" may be an iPhone case.
+        in_tree = [p for p in products if category in _path(p) and p.price is not None]
+        cheapest = min(in_tree, key=lambda p: (p.price, p.product_id))
         questions.append(
             _q(
                 catalog,

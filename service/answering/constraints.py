@@ -119,11 +119,11 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
             found.spans.append(match.span())
     blanked = _blank(text, found.spans)
     brand = _find_brand(blanked, view)
-    if brand is not None:
-        values["brand"] = brand
     category = _find_category(blanked, view)
     if category is not None:
         values["category"] = category
+    if brand is not None and not _inside_category_name(brand, category, view):
+        values["brand"] = brand  # "Samsung Galaxy Accessories" names a category, not Samsung
     found.filters = _filters(values)
     found.conditions = find_conditions(text, view)
     return found
@@ -244,8 +244,7 @@ def _find_brand(text: str, view: CatalogView) -> str | None:
 
 
 def _said_words(brand_words: tuple[str, ...], joined: str) -> tuple[str, ...]:
-    """The brand's words the message holds in order: all of them, or a leading two of three
-    or more."""
+    """The brand's words the message holds in order: all, or the first two of three or more."""
     if brand_words and f" {' '.join(brand_words)} " in joined:
         return brand_words
     if len(brand_words) >= 3 and f" {' '.join(brand_words[:2])} " in joined:
@@ -265,6 +264,14 @@ def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> 
         return True
     of_brand = sum(1 for entry in leading if facet_key(entry.brand or "") == key)
     return of_brand * 2 >= len(leading)
+
+
+def _inside_category_name(brand: str, category: str | None, view: CatalogView) -> bool:
+    """Every word of the brand is a word of the category's own name."""
+    if category is None:
+        return False
+    brand_words = view.brand_words.get(facet_key(brand), ())
+    return bool(brand_words) and set(brand_words) <= set(words(category.replace("-", " ")))
 
 
 def _find_category(text: str, view: CatalogView) -> str | None:

@@ -193,6 +193,21 @@ def test_category_from_a_path_and_a_brand(planner: Planner) -> None:
     assert result.intent == "search"
 
 
+def test_a_brand_inside_a_category_name_is_the_category(planner: Planner) -> None:
+    # Best Buy has categories named after a brand's product line; picked from the catalog.
+    view = catalog_view("bestbuy")
+    named = [
+        (category, key)
+        for category in sorted(view.categories)
+        for key, words in view.brand_words.items()
+        if words and set(words) < set(category.lower().split())
+    ]
+    assert named, "a Best Buy category name holds a brand"
+    for category, _ in named[:5]:
+        filters = plan(planner, "bestbuy", f"what is the cheapest {category}?").filters
+        assert filters.model_dump(exclude_none=True) == {"category": category}
+
+
 def test_superlative_over_a_category(planner: Planner) -> None:
     result = plan(planner, "demo", "show me the most expensive sunglasses")
     assert result.sort == "price_desc"
