@@ -31,6 +31,7 @@ from service.answering.intent_rules import decide_intent
 from service.answering.intents import Intent, IntentClassifier
 from service.answering.references import (
     ProductRef,
+    listed_earlier,
     named_products,
     pointer_spans,
     points_back,
@@ -111,6 +112,11 @@ class Planner:
         refs_from_history: list[ProductRef] = []
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
+            bare = _blank(message, constraints.spans + pointer_spans(message))
+            if not refs_from_history and constraints.sort and not content_words(bare):
+                # "which one is the cheapest?" after a list: the cheapest of those listed.
+                refs_from_history = listed_earlier(earlier, view)
+                constraints.compare_on = constraints.compare_on or constraints.sort
         spans = [ref.span for ref in products if ref.span] + constraints.spans
         if refs_from_history:
             spans += pointer_spans(message)  # "how much is the second one": not "quantity"

@@ -26,6 +26,7 @@ TITLE_SHARE = 0.5
 # at least this many times the IDF of a word held by one title in a hundred.
 DISTINCTIVE = 1.6
 MAX_PRODUCTS = 4
+MAX_LISTED = 10  # products of an earlier list a follow-up superlative ranks
 _MAX_NAME_GAP = 2  # stopwords a mention may bridge to more words of the same name
 
 _ORDINALS = {
@@ -151,6 +152,15 @@ def referenced_from_history(
     return [
         ProductRef(product_id, view.products[product_id].title, how)
         for product_id, how in picked
+        if product_id in view.products
+    ]
+
+
+def listed_earlier(earlier: list[str], view: CatalogView) -> list[ProductRef]:
+    """Every product of the latest answer (up to a list's length), as pointed-at products."""
+    return [
+        ProductRef(product_id, view.products[product_id].title, "pronoun")
+        for product_id in earlier[:MAX_LISTED]
         if product_id in view.products
     ]
 

@@ -146,6 +146,26 @@ def test_ordinal_and_pronoun_follow_ups(planner: Planner) -> None:
     assert both.intent == "compare" and both.compare_on == "price_asc"
 
 
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_a_bare_superlative_after_a_list_ranks_the_listed_products(
+    planner: Planner, catalog: str
+) -> None:
+    view = catalog_view(catalog)
+    listed = sorted(view.products)[:5]
+    history = [Turn("user", "show me a few"), Turn("assistant", " ".join(f"[{p}]" for p in listed))]
+    for message, dimension in (
+        ("which one is the cheapest?", "price_asc"),
+        ("and the most expensive one?", "price_desc"),
+    ):
+        result = planner.plan(message, history, view, earlier=listed)
+        assert result.intent == "compare" and result.compare_on == dimension
+        assert [ref.product_id for ref in result.products] == listed
+    # A superlative naming its own subject is over the catalog, not the list.
+    category = next(c for c in sorted(view.categories) if view.categories[c].count > 1)
+    own = planner.plan(f"the cheapest {category}", history, view, earlier=listed)
+    assert own.intent == "search" and own.products == [] and own.sort == "price_asc"
+
+
 # -- constraints in the catalog's currency and vocabulary ----------------------------------------
 @pytest.mark.parametrize(
     ("message", "expected"),
