@@ -113,25 +113,19 @@ def ingest_rows(
 
 
 def start_api(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from aisle.processes import free_port
+    from aisle.processes import free_port, wait_ready
 
     port = free_port()
     env = {**os.environ, "AISLE_DATA_DIR": str(data_dir), "AISLE_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "aisle.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.terminate()
-    raise TimeoutError("the API did not become ready")
+    try:
+        wait_ready(process, f"{url}/readyz", timeout=600, name="the API")
+    except RuntimeError:
+        process.terminate()
+        raise
+    return process, url
 
 
 def http_latencies(

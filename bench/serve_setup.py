@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from aisle.processes import wait_ready
 from aisle.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,15 +63,9 @@ def start_api(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "--no-access-log",
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the API exited with {process.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise TimeoutError("the API did not become ready")
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/readyz", timeout=180, name="the API")
+    except RuntimeError:
+        process.terminate()
+        raise
+    return process
