@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.models import Filters, facet_key
+from catalog.models import Filters
 from catalog.money_text import MoneyMention, find_money
-from catalog.text import fold, tokens, words
+from catalog.text import fold
+from service.answering.catalog_terms import find_brand, find_category, inside_category_name
 from service.answering.catalog_view import CatalogView
 from service.answering.conditions import find_conditions
 
@@ -40,7 +41,8 @@ _MIN_CUE = re.compile(
 # negation may sit a few words before the cue ("don't want to spend more than").
 _NEGATION = (
     r"(?:\b(?:nothing|none|no)\s+"
-    r"|(?:\b(?:not|never|cannot)|n'?t)(?:\s+(?!but\b|and\b|or\b|though\b)\w+){0,3}?\s+)"
+    r"|(?:\b(?:not|never|cannot|dont|doesnt|didnt|wont|cant|wouldnt)|\w+n't)\b"
+    r"(?:\s+(?!but\b|and\b|or\b|though\b)\w+){0,3}?\s+)"
 )
 _NEGATED_MIN = re.compile(
     _NEGATION + r"(?:over|above|more\s+than|higher\s+than|pricier\s+than|exceeding)\s*$"
@@ -63,9 +65,15 @@ _PRICE_DESC = re.compile(
     r"\b(?:most\s+expensive|priciest|highest[\s-]priced|highest\s+price|most\s+premium)\b"
 )
 _RATING_DESC = re.compile(
-    r"\b(?:best|top|highest)[\s-]rated\b|\bbest\s+reviewed\b|\bhighest\s+rating\b|"
+    r"\b(?:best|top|highest)(?:\s+\d{1,2})?[\s-]rated\b|\bbest\s+reviewed\b|\bhighest\s+rating\b|"
     r"\bbest\s+rating\b|\bmost\s+popular\b|\bhighest\s+customer\s+reviews?\b"
 )
+# How many to show: "top 3", "the 2 cheapest", "cheapest 4" (a bare count, not "5g" or "128").
+_COUNT = re.compile(
+    r"\btop\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:cheapest|best|top|highest|most|least|lowest)\b|"
+    r"\b(?:cheapest|priciest|best[\s-]rated|top[\s-]rated)\s+(\d{1,2})\b(?!\s*[.,]\d)"
+)
+MAX_COUNT = 10
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]priced|costs?\s+less)\b")
 _PRICIER = re.compile(r"\b(?:pricier|more\s+expensive|higher[\s-]priced|costs?\s+more)\b")
 _BETTER_RATED = re.compile(r"\b(?:better|higher)[\s-]rated\b|\bbetter\s+reviews?\b")
@@ -79,6 +87,7 @@ class Constraints:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     sort: str | None = None
     compare_on: str | None = None  # "price_asc" / "price_desc" / "rating_desc"
+    count: int | None = None  # how many the shopper asked to see ("top 3")
     spans: list[tuple[int, int]] = field(default_factory=list)  # characters they came from
 
     @property
@@ -108,6 +117,10 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
             found.spans.append(match.span())
             if sort != "rating_desc" or view.profile.rating_scale is not None:
                 found.sort = sort
+    count = _COUNT.search(text)
+    if count is not None:
+        found.count = min(MAX_COUNT, int(next(g for g in count.groups() if g)))
+        found.spans.append(count.span())
     for pattern, dimension in (
         (_CHEAPER, "price_asc"),
         (_PRICIER, "price_desc"),
@@ -118,11 +131,11 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
             found.compare_on = dimension
             found.spans.append(match.span())
     blanked = _blank(text, found.spans)
-    brand = _find_brand(blanked, view)
-    category = _find_category(blanked, view)
+    brand = find_brand(blanked, view)
+    category = find_category(blanked, view)
     if category is not None:
         values["category"] = category
-    if brand is not None and not _inside_category_name(brand, category, view):
+    if brand is not None and not inside_category_name(brand, category, view):
         values["brand"] = brand  # "Samsung Galaxy Accessories" names a category, not Samsung
     found.filters = _filters(values)
     found.conditions = find_conditions(text, view)
@@ -222,79 +235,3 @@ def _read_rating(
             values["min_rating"] = mention.value
             spans.append((mention.start, mention.end + len(after)))
             return
-
-
-# -- brands and categories ---------------------------------------------------------------------
-def _find_brand(text: str, view: CatalogView) -> str | None:
-    """The longest brand whose words appear in order, unless its word is mostly something else
-    in this catalog ("apple" in a catalog of fruit and one Apple phone). A long brand may be
-    said by its first two words ("kate spade" for "kate spade new york"); a brand written out
-    in full wins over one only begun."""
-    message = [token.stem for token in tokens(text)]
-    joined = f" {' '.join(message)} "
-    best: tuple[int, bool, str] | None = None
-    for key, brand_words in view.brand_words.items():
-        said = _said_words(brand_words, joined)
-        if not said or not _mostly_brand(key, brand_words, view):
-            continue
-        rank = (len(said), len(said) == len(brand_words), view.brand_keys[key])
-        if best is None or rank[:2] > best[:2]:
-            best = rank
-    return best[2] if best else None
-
-
-def _said_words(brand_words: tuple[str, ...], joined: str) -> tuple[str, ...]:
-    """The brand's words the message holds in order: all, or the first two of three or more."""
-    if brand_words and f" {' '.join(brand_words)} " in joined:
-        return brand_words
-    if len(brand_words) >= 3 and f" {' '.join(brand_words[:2])} " in joined:
-        return brand_words[:2]
-    return ()
-
-
-def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> bool:
-    """Of the products whose title starts with the brand's word, at least half are the
-    brand's own (the Apple fruit is not; "Case for Apple iPhone" does not start with it)."""
-    if len(brand_words) > 1:
-        return True
-    word = brand_words[0]
-    holders = (view.products[product_id] for product_id in view.title_index.get(word, set()))
-    leading = [entry for entry in holders if entry.first_word == word]
-    if not leading:
-        return True
-    of_brand = sum(1 for entry in leading if facet_key(entry.brand or "") == key)
-    return of_brand * 2 >= len(leading)
-
-
-def _inside_category_name(brand: str, category: str | None, view: CatalogView) -> bool:
-    """Every word of the brand is a word of the category's own name."""
-    if category is None:
-        return False
-    brand_words = view.brand_words.get(facet_key(brand), ())
-    return bool(brand_words) and set(brand_words) <= set(words(category.replace("-", " ")))
-
-
-def _find_category(text: str, view: CatalogView) -> str | None:
-    """The category whose terms the message holds most of; among equals, the one whose name
-    has fewest words the message lacks ("Unlocked Cell Phones" over "All Unlocked Cell
-    Phones"); None while a tie remains."""
-    message = {token.stem for token in tokens(text)}
-    counts: dict[str, int] = {}
-    for word in message:
-        for category in view.category_terms.get(word, ()):
-            counts[category] = counts.get(category, 0) + 1
-    if not counts:
-        return None
-
-    def rank(category: str) -> tuple[int, int]:
-        unmatched = [w for w in words(category.replace("-", " ")) if w not in message]
-        return counts[category], -len(unmatched)
-
-    best = max(rank(category) for category in counts)
-    top = [category for category in counts if rank(category) == best]
-    if len(top) > 1:
-        # "All Prepaid Phones" against "Prepaid Phones": the longest name written out wins.
-        joined = f" {' '.join(token.stem for token in tokens(text))} "
-        written = [c for c in top if f" {' '.join(words(c.replace('-', ' ')))} " in joined]
-        top = sorted(written, key=lambda c: -len(words(c)))[:1] if written else top
-    return top[0] if len(top) == 1 else None

@@ -134,7 +134,7 @@ class Planner:
             filters=filters,
             conditions=constraints.conditions,
             sort=constraints.sort,
-            k=k,
+            k=constraints.count or k,
             compare_on=constraints.compare_on,
             spans=list(constraints.spans),
         )

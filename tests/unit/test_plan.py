@@ -188,6 +188,8 @@ def test_inr_prices_and_units(planner: Planner, message: str, expected: dict) ->
         ("demo", "sports gear, not under $30", {"min_price": 30.0}),
         ("demo", "sports gear over $30", {"min_price": 30.0}),  # no negation: a floor
         ("demo", "no idea but under $30 please, sports gear", {"max_price": 30.0}),
+        ("demo", "sports equipment below 30 dollars", {"max_price": 30.0}),  # "...nt" is no "n't"
+        ("demo", "sports gear, I won\u2019t pay over $30", {"max_price": 30.0}),
         ("inr", "a sofa, nothing above ₹90,000", {"max_price": 90000.0}),
         ("inr", "a sofa for no less than 90000 rupees", {"min_price": 90000.0}),
     ],
@@ -232,6 +234,17 @@ def test_superlative_over_a_category(planner: Planner) -> None:
     result = plan(planner, "demo", "show me the most expensive sunglasses")
     assert result.sort == "price_desc"
     assert result.filters.category == "sunglasses"
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_how_many_to_show(planner: Planner, catalog: str) -> None:
+    view = catalog_view(catalog)
+    category = next(c for c in sorted(view.categories) if view.categories[c].count > 3)
+    rated = plan(planner, catalog, f"top 3 rated {category}")
+    assert (rated.sort, rated.k, rated.filters.category) == ("rating_desc", 3, category)
+    cheap = plan(planner, catalog, f"the 2 cheapest {category}")
+    assert (cheap.sort, cheap.k, cheap.filters.category) == ("price_asc", 2, category)
+    assert plan(planner, catalog, f"{category} for a 5g world").k == 5  # no count: the default
 
 
 def test_rating_only_on_a_catalog_with_ratings(planner: Planner) -> None:

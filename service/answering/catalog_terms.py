@@ -1,0 +1,83 @@
+"""Brands and categories a shopper's words name, read against the catalog's own vocabulary:
+the profile's brand names and the loose terms it learned for each category."""
+
+from __future__ import annotations
+
+from catalog.models import facet_key
+from catalog.text import tokens, words
+from service.answering.catalog_view import CatalogView
+
+
+def find_brand(text: str, view: CatalogView) -> str | None:
+    """The longest brand whose words appear in order, unless its word is mostly something else
+    in this catalog ("apple" in a catalog of fruit and one Apple phone). A long brand may be
+    said by its first two words ("kate spade" for "kate spade new york"); a brand written out
+    in full wins over one only begun."""
+    message = [token.stem for token in tokens(text)]
+    joined = f" {' '.join(message)} "
+    best: tuple[int, bool, str] | None = None
+    for key, brand_words in view.brand_words.items():
+        said = _said_words(brand_words, joined)
+        if not said or not _mostly_brand(key, brand_words, view):
+            continue
+        rank = (len(said), len(said) == len(brand_words), view.brand_keys[key])
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+def _said_words(brand_words: tuple[str, ...], joined: str) -> tuple[str, ...]:
+    """The brand's words the message holds in order: all, or the first two of three or more."""
+    if brand_words and f" {' '.join(brand_words)} " in joined:
+        return brand_words
+    if len(brand_words) >= 3 and f" {' '.join(brand_words[:2])} " in joined:
+        return brand_words[:2]
+    return ()
+
+
+def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> bool:
+    """Of the products whose title starts with the brand's word, at least half are the
+    brand's own (the Apple fruit is not; "Case for Apple iPhone" does not start with it)."""
+    if len(brand_words) > 1:
+        return True
+    word = brand_words[0]
+    holders = (view.products[product_id] for product_id in view.title_index.get(word, set()))
+    leading = [entry for entry in holders if entry.first_word == word]
+    if not leading:
+        return True
+    of_brand = sum(1 for entry in leading if facet_key(entry.brand or "") == key)
+    return of_brand * 2 >= len(leading)
+
+
+def inside_category_name(brand: str, category: str | None, view: CatalogView) -> bool:
+    """Every word of the brand is a word of the category's own name."""
+    if category is None:
+        return False
+    brand_words = view.brand_words.get(facet_key(brand), ())
+    return bool(brand_words) and set(brand_words) <= set(words(category.replace("-", " ")))
+
+
+def find_category(text: str, view: CatalogView) -> str | None:
+    """The category whose terms the message holds most of; among equals, the one whose name
+    has fewest words the message lacks ("Unlocked Cell Phones" over "All Unlocked Cell
+    Phones"); None while a tie remains."""
+    message = {token.stem for token in tokens(text)}
+    counts: dict[str, int] = {}
+    for word in message:
+        for category in view.category_terms.get(word, ()):
+            counts[category] = counts.get(category, 0) + 1
+    if not counts:
+        return None
+
+    def rank(category: str) -> tuple[int, int]:
+        unmatched = [w for w in words(category.replace("-", " ")) if w not in message]
+        return counts[category], -len(unmatched)
+
+    best = max(rank(category) for category in counts)
+    top = [category for category in counts if rank(category) == best]
+    if len(top) > 1:
+        # "All Prepaid Phones" against "Prepaid Phones": the longest name written out wins.
+        joined = f" {' '.join(token.stem for token in tokens(text))} "
+        written = [c for c in top if f" {' '.join(words(c.replace('-', ' ')))} " in joined]
+        top = sorted(written, key=lambda c: -len(words(c)))[:1] if written else top
+    return top[0] if len(top) == 1 else None
