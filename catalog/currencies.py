@@ -102,7 +102,15 @@ def currency_words(currency: str, locale: str) -> set[str]:
         found |= {info["s"], info["sn"], info["n"], info["np"], *info.get("sn2", [])}
     names = [name for name in found if " " in name]
     found |= {name.rsplit(" ", 1)[1] for name in names}
+    lowered = {name.lower() for name in found}
+    for name, slang in _SLANG.items():
+        if name in lowered:
+            found |= set(slang)
     return {word for word in found if word and not word.isdigit()}
+
+
+# English slang for a currency's English name: "fifty bucks" (any dollar), "ten quid".
+_SLANG = {"dollars": ("buck", "bucks"), "pounds": ("quid",)}
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from catalog.currencies import (
     locale_for,
     multiplier_words,
 )
+from catalog.spelled_numbers import spelled_numbers
 from catalog.units import COUNT_NOUNS, GENERAL_UNITS
 
 MAX_AMOUNT = 1e12  # anything larger is a typo or an attack, never a price
@@ -47,17 +48,27 @@ def find_money(
     currency: str = DEFAULT_CURRENCY,
     locale: str | None = None,
     units: Iterable[str] = (),
+    *,
+    spelled: bool = False,
 ) -> list[MoneyMention]:
     """Every number in ``text`` read in the catalog's locale, with its span, value (after
     "2k" / "1.5 lakh"), currency marker and unit. A range ("₹200-500", "20 to 40 dollars")
     shares its marker or unit between both ends. Numbers glued to a word ("S21") are skipped;
-    values that are not finite or above 1e12 too."""
+    values that are not finite or above 1e12 too. ``spelled``: English number words count too
+    ("under fifty bucks"; shopper messages only: catalog values and answers keep digits)."""
     grammar = _grammar(currency.upper(), locale or locale_for(currency), frozenset(units))
     mentions: list[MoneyMention] = []
     for match in grammar.number.finditer(text):
         mention = grammar.read(text, match)
         if mention is not None:
             mentions.append(mention)
+    if spelled and grammar.locale.lower().startswith("en"):
+        # "under fifty bucks": English number words, read like digits.
+        for start, end, value in spelled_numbers(text):
+            mention = grammar.mention(text, start, end, value)
+            if mention is not None:
+                mentions.append(mention)
+        mentions.sort(key=lambda mention: mention.start)
     return _share_across_ranges(text, mentions)
 
 
@@ -104,7 +115,10 @@ class _Grammar:
 
     def read(self, text: str, match: re.Match[str]) -> MoneyMention | None:
         start, end = match.span()
-        value = self._value(match.group(0))
+        return self.mention(text, start, end, self._value(match.group(0)))
+
+    def mention(self, text: str, start: int, end: int, value: float | None) -> MoneyMention | None:
+        """The number at ``text[start:end]`` (worth ``value``) with its marker, scale and unit."""
         before = text[max(0, start - 40) : start]
         marker_before = self._marker(before, before=True)
         if re.search(rf"{_LETTER}\.?$", before) and not marker_before:

@@ -100,7 +100,7 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
     found = Constraints()
     values: dict[str, Any] = {}
     profile = view.profile
-    mentions = find_money(text, profile.currency, profile.locale, profile.units)
+    mentions = find_money(text, profile.currency, profile.locale, profile.units, spelled=True)
     _read_prices(text, mentions, values, found.spans)
     _read_rating(text, mentions, values, found.spans, profile.rating_scale)
     stock = _IN_STOCK.search(text)

@@ -119,3 +119,27 @@ def test_number_format_and_currency_learned_from_values() -> None:
     assert currency_code("Rs") == "INR" and currency_code("€") == "EUR"
     assert currency_code("kr") is None and currency_code("kr", hint="SEK") == "SEK"
     assert currency_code("inr") == "INR" and currency_code("XYZ") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("under fifty bucks", [50.0]),
+        ("two hundred and fifty dollars", [250.0]),
+        ("twenty-five or a hundred", [25.0, 100.0]),
+        ("one hundred thousand", [100000.0]),
+        ("a cat and a dog", []),
+    ],
+)
+def test_english_number_words(text: str, values: list[float]) -> None:
+    from catalog.spelled_numbers import spelled_numbers
+
+    assert [value for _, _, value in spelled_numbers(text)] == values
+
+
+def test_number_words_are_read_only_when_asked() -> None:
+    # Shopper messages read them; catalog values and answers (the fact guard) keep digits only.
+    assert find_money("one size, fifty dollars", "USD", "en_US") == []
+    spelled = find_money("one size, fifty dollars", "USD", "en_US", spelled=True)
+    assert [(m.value, m.has_currency_marker) for m in spelled] == [(1.0, False), (50.0, True)]
+    assert find_money("fünfzig Euro", "EUR", "de_DE", spelled=True) == []  # English words only

@@ -203,6 +203,21 @@ def test_a_negated_bound_turns_around(
     )
 
 
+@pytest.mark.parametrize(
+    ("catalog", "message", "expected"),
+    [
+        ("demo", "sports gear under twenty dollars", {"max_price": 20.0}),
+        ("demo", "sports gear, nothing over fifty bucks", {"max_price": 50.0}),
+        ("demo", "a phone for about two hundred bucks", {"min_price": 160.0, "max_price": 240.0}),
+        ("demo", "which one is the cheapest phone?", {}),  # "one" is no price
+        ("inr", "a sofa under fifty thousand rupees", {"max_price": 50000.0}),
+    ],
+)
+def test_prices_in_words(planner: Planner, catalog: str, message: str, expected: dict) -> None:
+    filters = plan(planner, catalog, message).filters.model_dump(exclude_none=True)
+    assert {key: filters[key] for key in ("min_price", "max_price") if key in filters} == expected
+
+
 def test_category_from_a_path_and_a_brand(planner: Planner) -> None:
     result = plan(planner, "bestbuy", "Samsung unlocked cell phones between $100 and $250")
     filters = result.filters.model_dump(exclude_none=True)
