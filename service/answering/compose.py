@@ -19,6 +19,7 @@ from service.answering.record import subject_words
 from service.answering.types import Answer, Source
 from service.answering.wording import (
     describe_relaxed,
+    foreign_price_sentence,
     help_text,
     listing_line,
     missing_sentence,
@@ -149,6 +150,8 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         text = f"I couldn't find {subject} in the catalog."
         return _refuse(text, f"The catalog has no products matching '{subject}'.")
     lines = []
+    if plan.foreign_currency:
+        lines.append(foreign_price_sentence(plan.foreign_currency, view))
     if execution.relaxed:
         lines.append(
             "Nothing in the catalog meets "

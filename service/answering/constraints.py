@@ -88,6 +88,7 @@ class Constraints:
     sort: str | None = None
     compare_on: str | None = None  # "price_asc" / "price_desc" / "rating_desc"
     count: int | None = None  # how many the shopper asked to see ("top 3")
+    foreign_currency: str | None = None  # a price given in another currency (not applied)
     spans: list[tuple[int, int]] = field(default_factory=list)  # characters they came from
 
     @property
@@ -101,6 +102,12 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
     values: dict[str, Any] = {}
     profile = view.profile
     mentions = find_money(text, profile.currency, profile.locale, profile.units, spelled=True)
+    # An amount in another currency cannot be converted here: it filters nothing, and the
+    # answer says so ("laptops under 1000 euros" in a dollar catalog).
+    foreign = [m for m in mentions if m.currency not in (None, profile.currency) and m.is_money]
+    found.foreign_currency = foreign[0].currency if foreign else None
+    found.spans += [(m.start, m.end) for m in foreign]
+    mentions = [m for m in mentions if m not in foreign]
     _read_prices(text, mentions, values, found.spans)
     _read_rating(text, mentions, values, found.spans, profile.rating_scale)
     stock = _IN_STOCK.search(text)

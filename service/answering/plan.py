@@ -57,6 +57,7 @@ class RequestPlan:
     compare_on: str | None = None  # the attribute a comparison is decided on
     grounded: bool = True  # the message has catalog content (words, names, constraints)
     spans: list[tuple[int, int]] = field(default_factory=list)  # constraint phrases
+    foreign_currency: str | None = None  # a price in another currency, not applied
 
     def to_dict(self) -> dict[str, Any]:
         """What responses expose as ``plan``."""
@@ -137,6 +138,7 @@ class Planner:
             k=constraints.count or k,
             compare_on=constraints.compare_on,
             spans=list(constraints.spans),
+            foreign_currency=constraints.foreign_currency,
         )
         plan.intent = self._intent(plan, constraints, view, vectors[0])
         if plan.intent in ("search", "recommend"):
@@ -187,6 +189,7 @@ class Planner:
             sort=constraints.sort,
             k=k,
             spans=list(constraints.spans),
+            foreign_currency=constraints.foreign_currency,
         )
 
     # -- intent -----------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
     filters = plan.filters.model_dump(exclude_none=True)
     if filters:
         lines.append("filters: " + ", ".join(f"{name} {value}" for name, value in filters.items()))
+    if plan.foreign_currency:
+        lines.append(f"not applied: a price in {plan.foreign_currency} (prices are not converted)")
     if execution.relaxed:
         lines.append("nothing met: " + ", ".join(execution.relaxed) + " (closest matches below)")
     if plan.intent in ("search", "recommend"):

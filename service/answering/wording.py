@@ -83,6 +83,13 @@ def listing_line(hit: ProductHit, view: CatalogView) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
+def foreign_price_sentence(code: str, view: CatalogView) -> str:
+    return (
+        f"This catalog's prices are in {view.profile.currency}, and I can't convert {code}, so "
+        "the price you gave was not applied."
+    )
+
+
 def describe_relaxed(relaxed: list[str], view: CatalogView) -> str:
     """``["max_price 5.0"]`` -> ``a price up to $5.00``."""
     phrases = []

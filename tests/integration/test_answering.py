@@ -63,6 +63,15 @@ def test_impossible_price_is_relaxed_and_said_in_the_catalog_currency(catalog: C
     assert "a price up to $5.00" in outcome.answer.text
 
 
+def test_a_price_in_another_currency_is_said_and_not_applied(catalog: Catalog) -> None:
+    outcome = ask(catalog, "laptops under €1000")
+    laptops = {r["title"] for r in ROWS if r["category"] == "laptops"}
+    assert outcome.answer.text.startswith(
+        "This catalog's prices are in USD, and I can't convert EUR"
+    )
+    assert {hit.title for hit in outcome.execution.hits} == laptops  # none cut at 1000
+
+
 def test_superlative_is_computed_over_the_whole_category(catalog: Catalog) -> None:
     outcome = ask(catalog, "what is the cheapest groceries item?")
     groceries = sorted((r for r in ROWS if r["category"] == "groceries"), key=lambda r: r["price"])

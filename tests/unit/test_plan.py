@@ -218,6 +218,18 @@ def test_prices_in_words(planner: Planner, catalog: str, message: str, expected:
     assert {key: filters[key] for key in ("min_price", "max_price") if key in filters} == expected
 
 
+@pytest.mark.parametrize(
+    ("catalog", "message", "code"),
+    [("demo", "laptops under €1000", "EUR"), ("inr", "a sofa under $900", "USD")],
+)
+def test_a_price_in_another_currency_is_not_applied(
+    planner: Planner, catalog: str, message: str, code: str
+) -> None:
+    result = plan(planner, catalog, message)
+    assert result.foreign_currency == code
+    assert result.filters.max_price is None and result.filters.category is not None
+
+
 def test_category_from_a_path_and_a_brand(planner: Planner) -> None:
     result = plan(planner, "bestbuy", "Samsung unlocked cell phones between $100 and $250")
     filters = result.filters.model_dump(exclude_none=True)
