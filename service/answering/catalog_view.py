@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -25,6 +26,8 @@ from langchain_core.embeddings import Embeddings
 from catalog.models import facet_key
 from catalog.profile import AttributeProfile, CatalogProfile, CategoryProfile, FieldRole
 from catalog.text import content_words, words
+
+_FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "Case for Apple iPhone 7"
 
 # Product fields every profile can answer from, even one computed before attributes existed.
 _BUILTIN_ATTRIBUTES: tuple[tuple[str, str, FieldRole], ...] = (
@@ -60,6 +63,8 @@ class ProductEntry:
     title_words: frozenset[str]  # the title's words, stemmed, stopwords kept
     first_word: str  # the title's first word, stemmed
     name_words: frozenset[str]  # the title's and the brand's words (what may name it)
+    # The words naming the thing itself: "Case for Pixel XL" is a case (the title before "for").
+    subject_words: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -232,6 +237,7 @@ def _entry(meta: dict[str, Any]) -> ProductEntry:
         title_words=frozenset(words(title)),
         first_word=(words(title) or [""])[0],
         name_words=frozenset(words(f"{title} {brand or ''}")),
+        subject_words=frozenset(words(_FOR.split(title, maxsplit=1)[0])),
     )
 
 

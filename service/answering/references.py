@@ -43,6 +43,9 @@ _ORDINALS = {
     "last": -1,
 }
 _ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b")
+# "the first two", "the last 3": several listed products at once.
+_FIRST_N = re.compile(r"\b(first|last|top)\s+(two|three|four|2|3|4)\b")
+_SMALL = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 _SINGULAR = re.compile(r"\b(it|its|it's|this|that|this one|that one|the one|same one)\b")
 _ONE = re.compile(r"\b(?:one|ones)\b")
 _PLURAL = re.compile(r"\b(they|them|their|these|those|both|either|each|all of them)\b")
@@ -92,21 +95,26 @@ def named_products(
             if word in entry.title_words and not _is_stop(word)
         )
         share = title_mass / total if total else 0.0
-        # Words of the name matched elsewhere in the message break ties ("... in Mint").
-        elsewhere = sum(
-            view.word_idf(t.stem)
-            for t in content
-            if t.stem in entry.name_words and t.start not in {c.start for c in cluster}
-        )
+        # Ties: words of the name said elsewhere in the message, first those naming the thing
+        # itself ("a case for the Pixel XL": "case"); then the product the matched words name
+        # rather than one made for it ("Google Pixel XL": the phone, not the "Case for Google
+        # Pixel XL", whose words after "for" say what it fits); then other words ("in Mint").
+        starts = {c.start for c in cluster}
+        others = [t.stem for t in content if t.stem in entry.name_words and t.start not in starts]
+        said_subject = sum(view.word_idf(w) for w in others if w in entry.subject_words)
+        own = sum(view.word_idf(word) for word in matched if word in entry.subject_words)
+        elsewhere = sum(view.word_idf(word) for word in others)
         partial_one_word = len(cluster) == 1 and share < FULL_TITLE
         if partial_one_word and _strange_neighbour(every, cluster[0], view):
             continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
         ranked = -rank.get(product_id, len(rank))
-        scored.append((mass, elsewhere, share, ranked, product_id, cluster))
-    scored.sort(key=lambda item: item[:4], reverse=True)
+        whole = share >= FULL_TITLE  # a title written out in full is what the message names
+        ranks = (mass, said_subject, whole, own, elsewhere, share, ranked)
+        scored.append((*ranks, product_id, cluster))
+    scored.sort(key=lambda item: item[:7], reverse=True)
     chosen: list[ProductRef] = []
     explained: set[int] = set()
-    for mass, _, share, _, product_id, cluster in scored:
+    for mass, _, _, _, _, share, _, product_id, cluster in scored:
         fresh = [token for token in cluster if token.start not in explained]
         fresh_mass = sum(view.word_idf(token.stem) for token in fresh)
         if not fresh or fresh_mass < 0.5 * mass:
@@ -140,8 +148,13 @@ def referenced_from_history(
         return []
     lowered = message.lower().replace("\u2019", "'")
     ordinal = _ORDINAL.search(lowered)
+    several = _FIRST_N.search(lowered)
     picked: list[tuple[str, How]] = []
-    if ordinal is not None:
+    if several is not None:
+        n = _SMALL[several.group(2)]
+        chosen = earlier[-n:] if several.group(1) == "last" else earlier[:n]
+        picked = [(product_id, "ordinal") for product_id in chosen]
+    elif ordinal is not None:
         position = _ORDINALS[ordinal.group(1)]
         if -len(earlier) <= position < len(earlier):
             picked = [(earlier[position], "ordinal")]

@@ -4,6 +4,8 @@ model and the profiles ingestion computes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from catalog.models import Filters
@@ -144,6 +146,41 @@ def test_ordinal_and_pronoun_follow_ups(planner: Planner) -> None:
     assert [ref.product_id for ref in pronoun.products] == [first]
     both = planner.plan("which of them is cheaper?", history, view, earlier=[first, second])
     assert both.intent == "compare" and both.compare_on == "price_asc"
+
+
+def test_first_two_and_last_two_point_at_several_listed_products(planner: Planner) -> None:
+    view = catalog_view("inr")
+    listed = sorted(view.products)[:4]
+    history = [Turn("user", "show me a few"), Turn("assistant", " ".join(f"[{p}]" for p in listed))]
+    first = planner.plan("compare the first two", history, view, earlier=listed)
+    assert first.intent == "compare" and [r.product_id for r in first.products] == listed[:2]
+    last = planner.plan("which of the last 2 is cheaper?", history, view, earlier=listed)
+    assert last.intent == "compare" and [r.product_id for r in last.products] == listed[-2:]
+
+
+def test_a_device_name_names_the_device_not_its_accessory(planner: Planner) -> None:
+    # "Case for Google Pixel XL": words after "for" name what it fits. Pairs picked from the
+    # Best Buy catalog: an accessory and another product whose own name holds those words.
+    view = catalog_view("bestbuy")
+    entries = sorted(view.products.values(), key=lambda e: e.product_id)
+    checked = 0
+    for accessory in entries:
+        parts = re.split(r"\s+for\s+", accessory.title, maxsplit=1)
+        if len(parts) < 2:
+            continue
+        device = parts[1].split(" - ")[0]
+        wanted = set(content_words(device))
+        if not wanted or any(w.isdigit() for w in wanted) or len(wanted) < 2:
+            continue
+        if not any(wanted <= e.subject_words for e in entries if e is not accessory):
+            continue
+        refs = plan(planner, "bestbuy", f"does the {device} come in blue?").products
+        if refs:
+            assert wanted <= view.products[refs[0].product_id].subject_words, (device, refs[0])
+            checked += 1
+        if checked == 10:
+            break
+    assert checked >= 5
 
 
 @pytest.mark.parametrize("catalog", ["demo", "inr"])
