@@ -37,6 +37,7 @@ class MoneyMention:
     has_currency_marker: bool
     currency: str | None = None  # ISO code of the marker
     unit: str | None = None
+    scale: float = 1.0  # the multiplier written after it ("2 lakh", "3k")
 
     @property
     def is_money(self) -> bool:
@@ -124,8 +125,10 @@ class _Grammar:
         if re.search(rf"{_LETTER}\.?$", before) and not marker_before:
             return None  # part of a model name or code: "S21", "PS5"
         after = text[end : end + 40]
+        factor = 1.0
         if value is not None and self.multipliers and (scale := self.multiplier.match(after)):
-            value *= self.multipliers[scale.group(1).lower()]
+            factor = self.multipliers[scale.group(1).lower()]
+            value *= factor
             end += scale.end()
             after = text[end : end + 40]
         if value is None or not math.isfinite(value) or value > MAX_AMOUNT:
@@ -145,6 +148,7 @@ class _Grammar:
             has_currency_marker=marker is not None,
             currency=marker[0] if marker else None,
             unit=unit,
+            scale=factor,
         )
 
     def _value(self, number: str) -> float | None:
@@ -197,6 +201,9 @@ def _share_across_ranges(text: str, mentions: list[MoneyMention]) -> list[MoneyM
         joiner = rf"\s*(?:[{dashes}]|to|till|until{'|and' if opener else ''})\s*"
         if not re.fullmatch(joiner, between, re.I):
             continue
+        if left.scale == 1 and right.scale > 1 and left.value * right.scale <= right.value:
+            # "1 and 2 lakh", "1-1.5k": the scale is said once for both ends.
+            shared[i] = replace(left, value=left.value * right.scale, scale=right.scale)
         for one, other in ((i, i + 1), (i + 1, i)):
             mine, theirs = shared[one], shared[other]
             if not mine.has_currency_marker and theirs.is_money and mine.unit is None:

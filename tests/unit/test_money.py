@@ -143,3 +143,17 @@ def test_number_words_are_read_only_when_asked() -> None:
     spelled = find_money("one size, fifty dollars", "USD", "en_US", spelled=True)
     assert [(m.value, m.has_currency_marker) for m in spelled] == [(1.0, False), (50.0, True)]
     assert find_money("fünfzig Euro", "EUR", "de_DE", spelled=True) == []  # English words only
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "locale", "values"),
+    [
+        ("sofas between 1 and 2 lakh", "INR", "en_IN", [100000.0, 200000.0]),
+        ("phones for 1-1.5k", "USD", "en_US", [1000.0, 1500.0]),
+        ("between 500 and 2k", "USD", "en_US", [500.0, 2000.0]),  # 500k > 2k: not shared
+    ],
+)
+def test_a_scale_said_once_covers_both_ends_of_a_range(
+    text: str, currency: str, locale: str, values: list[float]
+) -> None:
+    assert [m.value for m in find_money(text, currency, locale)] == values
