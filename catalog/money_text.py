@@ -63,14 +63,18 @@ def find_money(
         mention = grammar.read(text, match)
         if mention is not None:
             mentions.append(mention)
+    words_at: set[int] = set()
     if spelled and grammar.locale.lower().startswith("en"):
         # "under fifty bucks": English number words, read like digits.
         for start, end, value in spelled_numbers(text):
             mention = grammar.mention(text, start, end, value)
             if mention is not None:
                 mentions.append(mention)
+                words_at.add(mention.start)
         mentions.sort(key=lambda mention: mention.start)
-    return _share_across_ranges(text, mentions)
+    shared = _share_across_ranges(text, mentions)
+    # A number word is an amount only with its currency: "more than one computer" is a count.
+    return [m for m in shared if m.start not in words_at or m.has_currency_marker]
 
 
 class _Grammar:

@@ -34,10 +34,11 @@ _VALUES = {word: n for n, word in enumerate(_UNITS)} | {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted([*_VALUES, *_SCALES], key=len, reverse=True))
-# A run of number words; "a" only before a scale ("a hundred"), "and" only inside a run.
+# A run of number words; "a" only before a scale ("a hundred"), "and" only after a scale
+# ("two hundred and fifty"; "twenty and thirty" is two numbers).
 _RUN = re.compile(
     rf"\b(?:(?:{_WORD})|a(?=[\s-]+(?:{'|'.join(_SCALES)})\b))"
-    rf"(?:(?:[\s-]+|\s+and\s+)(?:{_WORD})\b)*\b",
+    rf"(?:(?:(?:(?<=hundred)|(?<=thousand)|(?<=million))\s+and\s+|[\s-]+)(?:{_WORD})\b)*\b",
     re.IGNORECASE,
 )
 

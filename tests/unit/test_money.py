@@ -141,7 +141,11 @@ def test_number_words_are_read_only_when_asked() -> None:
     # Shopper messages read them; catalog values and answers (the fact guard) keep digits only.
     assert find_money("one size, fifty dollars", "USD", "en_US") == []
     spelled = find_money("one size, fifty dollars", "USD", "en_US", spelled=True)
-    assert [(m.value, m.has_currency_marker) for m in spelled] == [(1.0, False), (50.0, True)]
+    assert [(m.value, m.has_currency_marker) for m in spelled] == [(50.0, True)]
+    # Without its currency a number word is a count, never an amount ("more than one computer").
+    assert find_money("on more than one computer", "USD", "en_US", spelled=True) == []
+    between = find_money("between twenty and thirty dollars", "USD", "en_US", spelled=True)
+    assert [m.value for m in between] == [20.0, 30.0]
     assert find_money("fünfzig Euro", "EUR", "de_DE", spelled=True) == []  # English words only
 
 

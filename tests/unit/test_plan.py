@@ -247,6 +247,7 @@ def test_a_negated_bound_turns_around(
         ("demo", "sports gear, nothing over fifty bucks", {"max_price": 50.0}),
         ("demo", "a phone for about two hundred bucks", {"min_price": 160.0, "max_price": 240.0}),
         ("demo", "which one is the cheapest phone?", {}),  # "one" is no price
+        ("demo", "can I use the laptop on more than one desk?", {}),  # a count, not a price
         ("inr", "a sofa under fifty thousand rupees", {"max_price": 50000.0}),
     ],
 )
