@@ -68,10 +68,11 @@ _RATING_DESC = re.compile(
     r"\b(?:best|top|highest)(?:\s+\d{1,2})?[\s-]rated\b|\bbest\s+reviewed\b|\bhighest\s+rating\b|"
     r"\bbest\s+rating\b|\bmost\s+popular\b|\bhighest\s+customer\s+reviews?\b"
 )
-# How many to show: "top 3", "the 2 cheapest", "cheapest 4" (a bare count, not "5g" or "128").
+# How many to show: "top 3", "the 2 cheapest", "show me 5 best". The count follows a
+# determiner: "iPhone 7 cheapest case" and "cheapest 5 inch phone" hold a model and a size.
 _COUNT = re.compile(
-    r"\btop\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:cheapest|best|top|highest|most|least|lowest)\b|"
-    r"\b(?:cheapest|priciest|best[\s-]rated|top[\s-]rated)\s+(\d{1,2})\b(?!\s*[.,]\d)"
+    r"\btop\s+(\d{1,2})\b(?!\s*[.,]\d)|"
+    r"(?:^|\b(?:the|me|us|your)\s+)(\d{1,2})\s+(?:cheapest|best|top|highest|most|least|lowest)\b"
 )
 MAX_COUNT = 10
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower[\s-]priced|costs?\s+less)\b")

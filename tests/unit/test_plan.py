@@ -310,6 +310,9 @@ def test_how_many_to_show(planner: Planner, catalog: str) -> None:
     cheap = plan(planner, catalog, f"the 2 cheapest {category}")
     assert (cheap.sort, cheap.k, cheap.filters.category) == ("price_asc", 2, category)
     assert plan(planner, catalog, f"{category} for a 5g world").k == 5  # no count: the default
+    # A number before a superlative that follows no determiner is a model or a size.
+    assert plan(planner, catalog, f"{category} 7 cheapest").k == 5
+    assert plan(planner, catalog, f"the cheapest 7 inch {category}").k == 5
 
 
 def test_rating_only_on_a_catalog_with_ratings(planner: Planner) -> None:
