@@ -39,8 +39,8 @@ def _english_stop_words() -> frozenset[str]:
 def stopwords() -> frozenset[str]:
     ENGLISH_STOP_WORDS = _english_stop_words()
 
-    # Contractions' pieces, question auxiliaries and the verbs of asking a shop for something:
-    # words of the dialogue, never of a product.
+    # Contractions' pieces, question auxiliaries, the verbs of asking a shop for something and
+    # the placeholders for what it sells: words of the dialogue, never of one product.
     extra = [
         "s",
         "t",
@@ -74,6 +74,14 @@ def stopwords() -> frozenset[str]:
         "look",
         "recommend",
         "suggest",
+        # Placeholders for whatever is sold ("the cheapest thing you sell").
+        "thing",
+        "things",
+        "stuff",
+        "item",
+        "items",
+        "product",
+        "products",
     ]
     return frozenset(ENGLISH_STOP_WORDS) | frozenset(extra)
 

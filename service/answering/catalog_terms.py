@@ -4,8 +4,12 @@ the profile's brand names and the loose terms it learned for each category."""
 from __future__ import annotations
 
 from catalog.models import facet_key
-from catalog.text import tokens, words
+from catalog.text import forms, stopwords, tokens, words
 from service.answering.catalog_view import CatalogView
+
+# A category said only by the words qualifying its head ("iPhone 7" of "iPhone 7 Cases") is
+# meant only when the products those words name are mostly in it (ingestion's association).
+MODIFIER_SHARE = 0.8
 
 
 def find_brand(text: str, view: CatalogView) -> str | None:
@@ -80,4 +84,30 @@ def find_category(text: str, view: CatalogView) -> str | None:
         joined = f" {' '.join(token.stem for token in tokens(text))} "
         written = [c for c in top if f" {' '.join(words(c.replace('-', ' ')))} " in joined]
         top = sorted(written, key=lambda c: -len(words(c)))[:1] if written else top
-    return top[0] if len(top) == 1 else None
+    if len(top) != 1 or _only_qualified(top[0], message, view):
+        return None
+    return top[0]
+
+
+def _only_qualified(category: str, message: set[str], view: CatalogView) -> bool:
+    """The message reaches ``category`` only through words that qualify its head and that name
+    (in titles or tags) products mostly outside it: "is the Apple iPhone 7 waterproof?" asks
+    about phones, not the category "iPhone 7 Cases"; "kitchen" still reaches "kitchen-accessories".
+    """
+    name = words(category.replace("-", " "))
+    cut = next((i for i, word in enumerate(name) if i and word in stopwords()), len(name))
+    qualifiers = [word for word in name[: cut - 1] if word not in stopwords()]
+    if not qualifiers:
+        return False
+    qualifying = {form for word in qualifiers for form in forms(word)}
+    reaching = {word for word in message if category in view.category_terms.get(word, ())}
+    if not reaching or not reaching <= qualifying:
+        return False
+    named = set.intersection(
+        *(view.title_index.get(word, set()) | view.tag_index.get(word, set()) for word in reaching)
+    )
+    if not named:
+        return False
+    entries = [view.products[pid] for pid in named]
+    inside = sum(1 for e in entries if category == e.category or category in e.category_path)
+    return inside < MODIFIER_SHARE * len(named)
