@@ -25,6 +25,7 @@ from service.answering.wording import (
     missing_sentence,
     shown,
     small_talk_text,
+    unmatched_sentence,
 )
 
 SNIPPET_CHARS = 300
@@ -50,6 +51,8 @@ def compose(execution: Execution, view: CatalogView) -> Answer:
 
 # -- one product's attributes -----------------------------------------------------------------
 def _attribute(execution: Execution) -> Answer:
+    if len(execution.products) > 1 and not any(p.fields for p in execution.products):
+        return _asked_of_each(execution)
     product = execution.products[0]
     cite = f"[{product.product_id}]"
     lines = [
@@ -69,6 +72,30 @@ def _attribute(execution: Execution) -> Answer:
             return _refuse(missing, missing)
         lines.append(missing)
     return Answer("\n".join(lines), sources or [_source(product, product.title)])
+
+
+def _asked_of_each(execution: Execution) -> Answer:
+    """An open question on several listed products: each one's answering passage, and the
+    ones the catalog says nothing about for it."""
+    lines, sources, silent = [], [], []
+    for product in execution.products:
+        if product.answered and execution.answerable:
+            best = product.passages[0]
+            lines.append(f'{shown(product.title)} [{product.product_id}]: "{best.text}"')
+            sources.append(_source(product, best.text))
+        else:
+            silent.append(shown(product.title))
+    question = execution.plan.message.strip().rstrip("?")
+    if not lines:
+        text = f'The catalog has nothing that answers "{question}" for {_joined(silent)}.'
+        return _refuse(text, text)
+    if silent:
+        lines.append(f"The catalog says nothing about it for {_joined(silent)}.")
+    return Answer("\n".join(lines), sources)
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # -- comparisons -------------------------------------------------------------------------------
@@ -158,6 +185,8 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
             + describe_relaxed(execution.relaxed, view)
             + "; these are the closest matches:"
         )
+    elif execution.unmatched:
+        lines.append(unmatched_sentence(execution.unmatched))
     elif plan.sort and execution.matched is not None:
         lines.append(f"Of the {execution.matched} matching products in the catalog:")
     elif plan.intent == "recommend":

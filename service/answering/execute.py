@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from catalog.models import Filters, ProductHit, ScoredChunk, facet_key
+from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import content_words, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -24,9 +24,9 @@ from service.answering.conditions import holds
 from service.answering.facts import Execution, PassageFact, ProductFacts
 from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
-from service.answering.record import field_fact, subject_words
+from service.answering.record import field_fact, meets, subject_words
 from service.answering.references import ProductRef
-from service.answering.stand_ins import close, standing_hits
+from service.answering.stand_ins import close, context_hits, standing_hits
 
 # Dropped one after another until something matches, least important first.
 RELAX_ORDER: tuple[tuple[str, ...], ...] = (
@@ -117,6 +117,9 @@ class Executor:
                         for p in product.passages
                         if _DIGIT.search(p.text.replace(product.title, ""))
                     ]
+            for product in execution.products:
+                top = product.passages[0].score if product.passages else None
+                product.answered = top is not None and self.ranker.answerable(top)
             scores = [p.passages[0].score for p in execution.products if p.passages]
             best = max(scores, default=None)
             execution.evidence_score = best
@@ -163,10 +166,12 @@ class Executor:
     def _scan(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
         known, unknown = subject_words(plan, view)
         filters = plan.filters
-        matching = [entry for entry in view.products.values() if _meets(entry, filters)]
+        matching = [entry for entry in view.products.values() if meets(entry, filters)]
         if plan.conditions:
             matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
         relevant = [entry for entry in matching if _about(entry, known)]
+        # "cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones".
+        relevant = [entry for entry in relevant if _is_itself(entry, known)] or relevant
         if (known and not relevant) or (unknown and not known and filters.is_empty()):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted.
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
@@ -182,11 +187,17 @@ class Executor:
 
     # -- retrieval --------------------------------------------------------------------------
     def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
-        pool = _CONDITION_POOL if plan.conditions else plan.k
+        pool = _CONDITION_POOL if plan.conditions else plan.k * 2
         hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
         if plan.conditions:
             hits = [hit for hit in hits if _all_hold(hit.record, plan)][: plan.k]
-        hits = standing_hits(hits, plan, view)
+        standing = standing_hits(hits, plan, view)
+        if hits and not standing and plan.intent == "recommend":
+            wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters)
+            standing, execution.unmatched = context_hits(wider, plan, view)
+        known, _ = subject_words(plan, view)
+        # "Motorola phones": the phones first, then a "Band for Motorola Moto 360 Smartwatches".
+        hits = sorted(standing, key=lambda hit: not _names_all(hit, known, view))
         execution.hits = hits[: plan.k]
         execution.relaxed = relaxed or None
         execution.products = [_listing(hit, view) for hit in execution.hits]
@@ -211,19 +222,6 @@ class Executor:
         return hits, relaxed
 
 
-def _meets(entry: ProductEntry, filters: Filters) -> bool:
-    return filters.matches(
-        {
-            "price": entry.price,
-            "rating": entry.rating,
-            "in_stock": entry.in_stock,
-            "brand_key": " ".join((entry.brand or "").lower().split()),
-            "category_key": " ".join((entry.category or "").lower().split()),
-            "category_keys": [facet_key(level) for level in entry.category_path],
-        }
-    )
-
-
 def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
     return all(holds(record, condition) for condition in plan.conditions)
 
@@ -241,6 +239,16 @@ def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
 
 def _about(entry: ProductEntry, subject: list[str]) -> bool:
     return all(word in entry.title_words for word in subject)
+
+
+def _names_all(hit: ProductHit, subject: list[str], view: CatalogView) -> bool:
+    entry = view.products.get(hit.product_id)
+    return entry is not None and _about(entry, subject)
+
+
+def _is_itself(entry: ProductEntry, subject: list[str]) -> bool:
+    """Some subject word is the product's own, said before what it is made for."""
+    return not subject or any(word in entry.subject_words for word in subject)
 
 
 def _metadata(entry: ProductEntry | None) -> dict[str, Any]:

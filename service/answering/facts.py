@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.models import ProductHit
-from service.answering.plan import RequestPlan
+
+if TYPE_CHECKING:  # the plan module reads records, which build these facts
+    from service.answering.plan import RequestPlan
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ProductFacts:
     fields: list[FieldFact] = field(default_factory=list)
     passages: list[PassageFact] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # labels asked for that the record lacks
+    answered: bool = False  # its best passage passes the evidence gate (an open question)
 
     def field(self, key: str) -> FieldFact | None:
         return next((fact for fact in self.fields if fact.key == key), None)
@@ -51,6 +54,7 @@ class Execution:
     products: list[ProductFacts] = field(default_factory=list)
     hits: list[ProductHit] = field(default_factory=list)  # search results / the LLM's context
     relaxed: list[str] | None = None  # constraints dropped because nothing met them
+    unmatched: list[str] = field(default_factory=list)  # words of a need no product holds
     matched: int | None = None  # products of the whole catalog that met the constraints
     answerable: bool = True  # the evidence gate's verdict on an open question
     evidence_score: float | None = None

@@ -10,7 +10,8 @@ from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intents import Intent, IntentGuess
-from service.answering.references import ProductRef
+from service.answering.record import meets, subject_words
+from service.answering.references import ProductRef, pointer_spans
 
 if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
@@ -39,15 +40,19 @@ def decide_intent(
     if len(specific) >= 2:
         full = [ref for ref in specific if ref.how == "name"]
         asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
+        if not asks_comparison and _asks_each(plan, specific):
+            return "attribute"  # "do any of them have UV protection?": asked of each
         if asks_comparison or len(full) != 1:
             return "compare"
         # "About the <full title>: does it work with Windows 8?": one product is the
         # subject, the others only the question's objects.
         plan.products = full
         return "attribute"
-    if specific and not plan.attributes and _loose(specific) and _wants_products(guess):
-        # "I want a mug for coffee": one shared word of "Nescafe Coffee" in a request for
-        # things is a search (that product competes with the rest), not a question on it.
+    # "I want a mug for coffee": one shared word of "Nescafe Coffee" in a request for things
+    # is a search (that product competes with the rest), not a question on it; and "do you
+    # sell laptops?" does not name the "Adapter for select Lenovo laptops" at all.
+    asked_of_it = plan.attributes or not _wants_products(guess)
+    if _loose(specific) and (_only_fits(specific[0], view) or not asked_of_it):
         plan.products = specific = []
     if specific and (plan.attributes or not constraints.any):
         return "attribute"
@@ -64,9 +69,45 @@ def decide_intent(
     return "search"
 
 
+def only_product(plan: RequestPlan, view: CatalogView) -> ProductRef | None:
+    """A question on what one product alone is: "how heavy is the Chanel perfume?" asks the
+    weight of the one fragrance of that brand. None unless the message's brand or category
+    leaves exactly one product whose title holds the rest of what it names."""
+    if plan.sort or plan.products or plan.conditions or not plan.attributes:
+        return None  # "mascara of 10 ml" asks for products with a value, not a product's
+    if plan.filters.brand is None and plan.filters.category is None:
+        return None
+    known, _ = subject_words(plan, view)  # words no title holds cannot pick one ("heavy")
+    found = [
+        entry
+        for entry in view.products.values()
+        if meets(entry, plan.filters) and all(word in entry.title_words for word in known)
+    ]
+    if len(found) != 1:
+        return None
+    return ProductRef(found[0].product_id, found[0].title, "partial")
+
+
+def _asks_each(plan: RequestPlan, refs: list[ProductRef]) -> bool:
+    """Products pointed back at ("them", "these") with a question no attribute answers: an
+    open question on each of them, not a table of their prices."""
+    if plan.attributes or not all(ref.how in ("pronoun", "ordinal") for ref in refs):
+        return False
+    text = plan.message
+    for start, end in pointer_spans(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return bool(content_words(text))
+
+
 def _loose(refs: list[ProductRef]) -> bool:
     """One product, named by a single word of its title."""
     return len(refs) == 1 and refs[0].how == "partial" and len(refs[0].matched) == 1
+
+
+def _only_fits(ref: ProductRef, view: CatalogView) -> bool:
+    """The words that named it come after "for" in its title: what it fits, not what it is."""
+    entry = view.products.get(ref.product_id)
+    return entry is not None and not set(ref.matched) & entry.subject_words
 
 
 def _wants_products(guess: IntentGuess) -> bool:

@@ -27,10 +27,11 @@ from catalog.text import content_words, tokens
 from service.answering.attributes import AskedAttribute, clauses, match_attributes
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
-from service.answering.intent_rules import decide_intent
+from service.answering.intent_rules import decide_intent, only_product
 from service.answering.intents import Intent, IntentClassifier
 from service.answering.references import (
     ProductRef,
+    definite,
     listed_earlier,
     named_products,
     pointer_spans,
@@ -97,12 +98,14 @@ class Planner:
         # a product's attributes ("Apple: weight and minimum order?").
         vocabulary = constraints.filters.brand or constraints.filters.category
         named = [ref.span for ref in products if ref.span]
-        if vocabulary and not self._asks_attributes(message, constraints.spans + named, view):
+        if constraints.filters.brand and constraints.filters.category:
+            products = [ref for ref in products if not ref.ambiguous]  # "the Apple laptops"
+        elif vocabulary and not self._asks_attributes(message, constraints.spans + named, view):
             # "the Apple", "the Glass": a definite article names the one product.
             products = [
-                replace(ref, ambiguous=False) if _definite(message, ref) else ref
+                replace(ref, ambiguous=False) if definite(message, ref) else ref
                 for ref in products
-                if not ref.ambiguous or _definite(message, ref)
+                if not ref.ambiguous or definite(message, ref)
             ]
         if constraints.sort and len(products) < 2:
             products = []  # "the cheapest Ice Cube Trays": a superlative is over a set
@@ -114,8 +117,9 @@ class Planner:
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
             bare = _blank(message, constraints.spans + pointer_spans(message))
-            if not refs_from_history and constraints.sort and not content_words(bare):
-                # "which one is the cheapest?" after a list: the cheapest of those listed.
+            ordered = constraints.sort or constraints.compare_on
+            if not refs_from_history and ordered and not content_words(bare):
+                # "which one is the cheapest?" / "which is cheaper?" after a list: of those.
                 refs_from_history = listed_earlier(earlier, view)
                 constraints.compare_on = constraints.compare_on or constraints.sort
         spans = [ref.span for ref in products if ref.span] + constraints.spans
@@ -146,6 +150,8 @@ class Planner:
             plan.products = [ref for ref in plan.products if not ref.ambiguous]
             if plan.products and plan.intent == "search" and not constraints.sort:
                 plan.intent = "attribute" if len(plan.products) == 1 else "compare"
+            elif (only := only_product(plan, view)) is not None:
+                plan.intent, plan.products = "attribute", [only]
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
             category = view.categories.get(whole.filters.category or "")
@@ -211,14 +217,6 @@ def _constraints_as_questions(
             if attribute is not None:
                 plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
     plan.filters = explicit or Filters()
-
-
-def _definite(message: str, ref: ProductRef) -> bool:
-    """The name follows "the" ("What does the Apple sell for?")."""
-    if ref.span is None:
-        return False
-    before = message[: ref.span[0]].split()
-    return bool(before) and before[-1].lower() == "the"
 
 
 def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:

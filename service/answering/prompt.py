@@ -66,6 +66,8 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append(f"not applied: a price in {plan.foreign_currency} (prices are not converted)")
     if execution.relaxed:
         lines.append("nothing met: " + ", ".join(execution.relaxed) + " (closest matches below)")
+    if execution.unmatched:
+        lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):
         lines += [_listing(hit, view) for hit in execution.hits]
         if not execution.hits:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from catalog.models import facet_key
+from catalog.models import Filters, facet_key
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
@@ -109,6 +109,21 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
             continue  # the category filter stands for it
         (known if word in view.title_index or word in view.tag_index else unknown).append(word)
     return list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
+
+
+def meets(entry: ProductEntry, filters: Filters) -> bool:
+    """Whether the product meets the filters, read as retrieval reads them (a category holds
+    at every level of the product's path)."""
+    return filters.matches(
+        {
+            "price": entry.price,
+            "rating": entry.rating,
+            "in_stock": entry.in_stock,
+            "brand_key": " ".join((entry.brand or "").lower().split()),
+            "category_key": " ".join((entry.category or "").lower().split()),
+            "category_keys": [facet_key(level) for level in entry.category_path],
+        }
+    )
 
 
 def _first(*values: Any) -> Any:

@@ -63,6 +63,14 @@ class ProductRef:
     ambiguous: bool = False
 
 
+def definite(message: str, ref: ProductRef) -> bool:
+    """The name follows "the" ("What does the Apple sell for?")."""
+    if ref.span is None:
+        return False
+    before = message[: ref.span[0]].split()
+    return bool(before) and before[-1].lower() == "the"
+
+
 def named_products(
     message: str, view: CatalogView, order: list[str] | None = None
 ) -> list[ProductRef]:

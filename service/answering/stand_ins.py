@@ -6,6 +6,11 @@ the shopper asks for something else, so only a product close in meaning may stan
 
 A product the message names by its full title stands for itself: the foreign words then
 describe something of the shopper's ("About the <title>: will it fit my 95 Mustang?").
+
+A request that describes a need ("a gift for my mom who loves cooking", "something to wear to
+a wedding") uses words no product holds for the shopper and the occasion. When nothing stands
+and the catalog holds some of its words, the products holding them are the closest matches,
+offered as such (``context_hits``); a request naming no word of the catalog stays refused.
 """
 
 from __future__ import annotations
@@ -41,6 +46,31 @@ def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) 
     return [hit for hit in hits if hit.product_id in titled or stands(hit)]
 
 
+def context_hits(
+    hits: list[ProductHit], plan: RequestPlan, view: CatalogView
+) -> tuple[list[ProductHit], list[str]]:
+    """For a recommendation none of whose ``hits`` stands: those holding a word some title
+    holds, and the words no text of the catalog holds (to say so). Nothing for a proper name
+    or a model number no title holds: those ask for one thing the catalog lacks."""
+    known, unknown = subject_words(plan, view)
+    foreign = [word for word in unknown if not view.knows_word(word)]
+    numbers = any(any(char.isdigit() for char in word) for word in unknown)
+    if plan.intent != "recommend" or not known or not foreign or numbers:
+        return [], []
+    if _proper_names(plan.message, set(foreign)):
+        return [], []
+    holding = [hit for hit in hits if any(_titled(hit.product_id, word, view) for word in known)]
+    said = {token.stem: plan.message[token.start : token.end] for token in tokens(plan.message)}
+    return holding, [said.get(word, word) for word in foreign]
+
+
+def _titled(product_id: str, word: str, view: CatalogView) -> bool:
+    """The product's title or tags hold the word: it names what the product is."""
+    entry = view.products.get(product_id)
+    in_title = entry is not None and word in entry.title_words
+    return in_title or product_id in view.tag_index.get(word, set())
+
+
 def close(hit: ProductHit) -> bool:
     """Dense similarity high enough that the product is about the query at all."""
     return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY
@@ -63,5 +93,8 @@ def _proper_names(message: str, foreign: set[str]) -> list[str]:
 
 
 def _holds_all(hit: ProductHit, words: list[str]) -> bool:
-    text = " ".join([hit.title, *(chunk.text for chunk in hit.chunks)])
-    return all(word in set(content_words(text)) for word in words)
+    return all(word in _words_of(hit) for word in words)
+
+
+def _words_of(hit: ProductHit) -> set[str]:
+    return set(content_words(" ".join([hit.title, *(chunk.text for chunk in hit.chunks)])))

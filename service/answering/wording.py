@@ -90,6 +90,13 @@ def foreign_price_sentence(code: str, view: CatalogView) -> str:
     )
 
 
+def unmatched_sentence(unmatched: list[str]) -> str:
+    """``["gift", "mom"]`` -> the sentence that says the closest matches follow."""
+    quoted = [f'"{word}"' for word in unmatched]
+    said = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"No product in the catalog mentions {said}; these are the closest matches:"
+
+
 def describe_relaxed(relaxed: list[str], view: CatalogView) -> str:
     """``["max_price 5.0"]`` -> ``a price up to $5.00``."""
     phrases = []

@@ -185,3 +185,51 @@ def test_injected_instructions_change_nothing(tmp_path: Path, embeddings) -> Non
         plain_id, evil_id = pid(catalog, "Plain Ceramic Mug"), pid(catalog, "Glazed Ceramic Mug")
         expected = clean.text.replace("Plain", "Glazed").replace(f"[{plain_id}]", f"[{evil_id}]")
         assert attacked.text == expected
+
+
+def _listed(catalog: Catalog, category: str) -> tuple[list[Turn], list[str]]:
+    message = f"show me {category.replace('-', ' ')}"
+    first = ask(catalog, message)
+    listed = parse_citations(first.answer.text)
+    assert len(listed) >= 3, first.answer.text
+    return [Turn("user", message), Turn("assistant", first.answer.text)], listed
+
+
+def _big_category() -> str:
+    counts: dict[str, int] = {}
+    for r in ROWS:
+        counts[r["category"]] = counts.get(r["category"], 0) + 1
+    return max(sorted(counts), key=lambda c: counts[c])
+
+
+def test_an_open_question_on_the_listed_products_is_asked_of_each(catalog: Catalog) -> None:
+    # "do any of them have UV protection?": each listed product's own text, not a price table.
+    history, listed = _listed(catalog, _big_category())
+    by_id = {pid(catalog, r["title"]): r for r in ROWS}
+    target = listed[1]
+    words = re.findall(r"[A-Za-z]+", by_id[target]["description"])
+    others = " ".join(by_id[p]["description"].lower() for p in listed if p != target)
+    phrase = next(
+        " ".join(words[i : i + 3])
+        for i in range(len(words) - 2)
+        if " ".join(words[i : i + 3]).lower() not in others
+        and all(len(w) > 3 for w in words[i : i + 3])
+    )
+    follow = ask(catalog, f"do any of them have {phrase.lower()}?", history)
+    assert follow.plan.intent == "attribute"
+    assert "| Product |" not in follow.answer.text
+    cited = parse_citations(follow.answer.text)
+    assert target in cited and set(cited) <= set(listed)
+    assert phrase.lower() in follow.answer.text.lower()
+
+
+def test_a_comparative_after_a_list_compares_the_listed_products(catalog: Catalog) -> None:
+    # "which one is cheaper?" is about the products just listed, not the whole catalog.
+    history, listed = _listed(catalog, _big_category())
+    follow = ask(catalog, "which one is cheaper?", history)
+    assert follow.plan.intent == "compare"
+    assert {ref.product_id for ref in follow.plan.products} == set(listed)
+    _, view = catalog.answering()
+    cheapest = min(listed, key=lambda p: view.products[p].price or float("inf"))
+    assert follow.execution.winner == cheapest
+    assert f"[{cheapest}]" in follow.answer.text

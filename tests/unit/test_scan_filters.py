@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from catalog.models import Filters
 from catalog.text import stopwords
-from service.answering.execute import _meets
 from service.answering.plan import Planner
-from service.answering.record import subject_words
+from service.answering.record import meets, subject_words
 from tests.catalog_views import catalog_view
 
 
@@ -20,14 +19,14 @@ def test_a_category_filter_holds_at_any_level_of_the_path() -> None:
     assert deep, "the Best Buy catalog has category paths"
     for entry in deep[:50]:
         for level in entry.category_path:
-            assert _meets(entry, Filters(category=level)), (entry.title, level)
+            assert meets(entry, Filters(category=level)), (entry.title, level)
     leaves = {e.category_path[-1] for e in entries if e.category_path}
     entry = deep[0]
     other = next(leaf for leaf in sorted(leaves) if leaf not in entry.category_path)
-    assert not _meets(entry, Filters(category=other))
+    assert not meets(entry, Filters(category=other))
     # The scan over a middle level finds every product whose path holds it.
     middle = entry.category_path[1]
-    found = {e.product_id for e in entries if _meets(e, Filters(category=middle))}
+    found = {e.product_id for e in entries if meets(e, Filters(category=middle))}
     assert found == {e.product_id for e in entries if middle in e.category_path}
     assert entry.product_id in found
 

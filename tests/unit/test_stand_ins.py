@@ -8,8 +8,8 @@ import pytest
 from catalog.models import ProductHit
 from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
-from service.answering.plan import Planner
-from service.answering.stand_ins import RELEVANT_SIMILARITY, standing_hits
+from service.answering.plan import Planner, RequestPlan
+from service.answering.stand_ins import RELEVANT_SIMILARITY, context_hits, standing_hits
 from tests.catalog_views import catalog_view
 
 FAR = RELEVANT_SIMILARITY - 0.2
@@ -64,3 +64,32 @@ def test_foreign_words_without_a_named_product_leave_only_close_products(
     plan = planner.plan_search(f"is the Zorblat {first_word} Qx7 in stock?", view)
     hits = [_hit(named, FAR), _hit(other, NEAR)]
     assert [h.product_id for h in standing_hits(hits, plan, view)] == [other]
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_described_need_offers_the_products_its_known_words_name(catalog: str) -> None:
+    # "a gift for my mom who loves cooking": the words no text holds describe the shopper;
+    # the products whose titles hold the catalog's word are offered as the closest matches.
+    view = catalog_view(catalog)
+    named, title, other = _two_products(view)
+    word = next(
+        w
+        for w in content_words(title)
+        if w.isalpha() and w not in content_words(view.products[other].title)
+    )
+    message = f"I need a present for my zorblat who loves {word}"
+    plan = RequestPlan(intent="recommend", message=message, query=message)
+    hits = [_hit(other, FAR), _hit(named, FAR)]
+    assert standing_hits(hits, plan, view) == []
+    kept, unmatched = context_hits(hits, plan, view)
+    assert [h.product_id for h in kept] == [named]
+    assert "zorblat" in unmatched
+    # A search for a thing, a proper name or an unknown model number asks for one thing the
+    # catalog lacks: nothing is offered in its place.
+    for intent, said in (
+        ("search", message),
+        ("recommend", f"I need the Zorblat {word}"),
+        ("recommend", f"I need a {word} zorblat Qx7"),
+    ):
+        plan = RequestPlan(intent=intent, message=said, query=said)  # type: ignore[arg-type]
+        assert context_hits(hits, plan, view) == ([], []), said

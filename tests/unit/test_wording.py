@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.answering.wording import missing_sentence
+from service.answering.wording import missing_sentence, unmatched_sentence
 
 TITLE = "Brass Garden Hose Nozzle 8 Pattern"
 
@@ -47,3 +47,10 @@ def test_a_lone_word_is_named_only_when_it_is_the_thing_asked_about() -> None:
     assert missing_sentence([], f"is the {TITLE} waterproof?", TITLE) == (
         f'The catalog has nothing that answers "is it waterproof" for {TITLE}.'
     )
+
+
+def test_words_no_product_mentions_are_quoted_before_the_closest_matches() -> None:
+    assert unmatched_sentence(["wedding"]) == (
+        'No product in the catalog mentions "wedding"; these are the closest matches:'
+    )
+    assert '"gift", "mom" or "loves"' in unmatched_sentence(["gift", "mom", "loves"])

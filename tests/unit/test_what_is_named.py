@@ -1,0 +1,213 @@
+"""What a shopper's words name, on differently shaped catalogs (words and products picked from
+each catalog, not written here): a category only by its head or its marking words, a product
+by what it is rather than what it fits, and the one product a brand and category leave."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from catalog.models import Filters, ProductHit, facet_key
+from catalog.text import plural, stopwords, words
+from service.answering.catalog_terms import MODIFIER_SHARE, find_category
+from service.answering.catalog_view import CatalogView
+from service.answering.execute import Executor
+from service.answering.plan import Planner, RequestPlan
+from service.answering.record import meets, subject_words
+from tests.catalog_views import catalog_view
+
+
+@pytest.fixture(scope="module")
+def planner(embeddings) -> Planner:
+    return Planner(embeddings)
+
+
+def _qualifiers(name: str) -> list[str]:
+    """A category name's words before its head ("iPhone 7" of "iPhone 7 Cases")."""
+    found = words(name.replace("-", " "))
+    return [w for w in found[:-1] if w.isalpha() and w not in stopwords()]
+
+
+def _share_inside(name: str, qualifiers: list[str], view: CatalogView) -> float | None:
+    named = set.intersection(
+        *(view.title_index.get(w, set()) | view.tag_index.get(w, set()) for w in qualifiers)
+    )
+    if not named:
+        return None
+    entries = [view.products[pid] for pid in named]
+    inside = sum(1 for e in entries if name == e.category or name in e.category_path)
+    return inside / len(named)
+
+
+def test_words_qualifying_a_category_name_alone_do_not_pick_it() -> None:
+    # "is the Apple iPhone 7 waterproof?" asks about phones, not the category "iPhone 7 Cases".
+    view = catalog_view("bestbuy")
+    checked = 0
+    for name in sorted(view.categories):
+        qualifiers = _qualifiers(name)
+        share = _share_inside(name, qualifiers, view) if qualifiers else None
+        if share is None or share >= MODIFIER_SHARE:
+            continue
+        said = " ".join(qualifiers)
+        assert find_category(f"is the {said} any good?", view) != name, name
+        checked += 1
+    assert checked >= 10, "Best Buy has many 'iPhone 7 Cases'-shaped categories"
+    # The whole name still picks it.
+    cases = next(n for n in sorted(view.categories) if any(c.isdigit() for c in n))
+    assert find_category(f"cheapest {cases}", view) == cases
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_a_qualifier_that_marks_its_category_still_picks_it(catalog: str) -> None:
+    # "kitchen" names kitchen things: most products holding it are in that category.
+    view = catalog_view(catalog)
+    found = 0
+    for name in sorted(view.categories):
+        qualifiers = _qualifiers(name)
+        share = _share_inside(name, qualifiers, view) if qualifiers else None
+        if share is None or share < MODIFIER_SHARE:
+            continue
+        if find_category(" ".join(qualifiers), view) is None:
+            continue  # another category shares the words: a tie, as before
+        assert find_category(f"{' '.join(qualifiers)} stuff", view) == name
+        found += 1
+    assert found >= 1
+
+
+class _Listing:
+    """A searcher returning ``found`` (in that order) and products by id."""
+
+    def __init__(self, found: Sequence[str] = ()) -> None:
+        self.found = list(found)
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ProductHit]:
+        return self.products(self.found[:k])
+
+    def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
+        return [
+            ProductHit(product_id=pid, title=pid, score=1.0, metadata={}, chunks=[])
+            for pid in product_ids
+        ]
+
+
+def test_the_cheapest_thing_is_that_thing_not_an_accessory_made_for_it(
+    planner: Planner,
+) -> None:
+    # "cheapest Samsung phone": a phone, not a "Case for Samsung Galaxy S6 Cell Phones".
+    view = catalog_view("bestbuy")
+    entries = list(view.products.values())
+    word = max(
+        (w for w in view.title_index if w.isalpha() and w not in stopwords()),
+        key=lambda w: min(
+            sum(1 for e in entries if w in e.subject_words),
+            sum(1 for e in entries if w in e.title_words and w not in e.subject_words),
+        ),
+    )
+    plan = planner.plan(f"what is the cheapest {word}?", [], view)
+    assert plan.sort == "price_asc" and word in subject_words(plan, view)[0]
+    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    listed = [view.products[hit.product_id] for hit in execution.hits]
+    assert listed and all(word in entry.subject_words for entry in listed)
+    itself = [e for e in entries if word in e.subject_words and meets(e, plan.filters)]
+    cheapest = min(e.price for e in itself if e.price is not None)
+    assert listed[0].price == cheapest
+
+
+def test_a_word_only_of_what_a_product_fits_names_no_product(planner: Planner) -> None:
+    # "do you sell laptops?" does not ask about the "AC Power Adapter for select laptops".
+    view = catalog_view("bestbuy")
+    word = next(
+        w
+        for w, ids in sorted(view.title_index.items())
+        if len(ids) == 1
+        and w.isalpha()
+        and len(w) > 4
+        and w not in view.category_terms
+        and w not in view.products[next(iter(ids))].subject_words
+    )
+    result = planner.plan(f"do you sell {plural(word)}?", [], view)
+    assert result.products == [] and result.intent in ("search", "recommend")
+
+
+def _one_of_brand_and_category(view: CatalogView) -> tuple[str, str, str]:
+    """(brand, category, product id): the brand's only product in that category, the brand
+    having products elsewhere too."""
+    for key in sorted(view.brand_keys):
+        brand = view.brand_keys[key]
+        own = [e for e in view.products.values() if meets(e, Filters(brand=brand))]
+        for category in sorted({e.category for e in own if e.category}):
+            inside = [e for e in own if e.category == category]
+            if len(inside) == 1 and len(own) >= 2 and find_category(category, view) == category:
+                return brand, category, inside[0].product_id
+    raise AssertionError("no brand with one product in a category")
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_a_brand_and_category_leaving_one_product_is_that_product(
+    planner: Planner, catalog: str
+) -> None:
+    view = catalog_view(catalog)
+    brand, category, product_id = _one_of_brand_and_category(view)
+    said = category.replace("-", " ")
+    result = planner.plan(f"what is the price of the {brand} {said}?", [], view)
+    assert result.intent == "attribute"
+    assert [ref.product_id for ref in result.products] == [product_id]
+    assert [item.key for item in result.attributes] == ["price"]
+
+
+def test_a_product_titled_as_its_brand_is_not_named_by_brand_and_category(
+    planner: Planner,
+) -> None:
+    # "the return policy for Apple laptops": the brand's laptop, not the fruit "Apple".
+    view = catalog_view("demo")
+    named_as_brand = {
+        e.product_id for e in view.products.values() if e.title.lower() in view.brand_keys
+    }
+    assert named_as_brand, "the demo catalog has a product titled as a brand"
+    pid = next(iter(sorted(named_as_brand)))
+    brand = view.brand_keys[view.products[pid].title.lower()]
+    own = [e for e in view.products.values() if meets(e, Filters(brand=brand))]
+    category = next(
+        c
+        for c in sorted({e.category for e in own if e.category})
+        if sum(1 for e in own if e.category == c) == 1
+    )
+    result = planner.plan(f"what is the return policy for {brand} {category}?", [], view)
+    expected = next(e.product_id for e in own if e.category == category)
+    assert [ref.product_id for ref in result.products] == [expected]
+
+
+def test_a_placeholder_noun_is_no_subject(planner: Planner) -> None:
+    # "the cheapest thing you sell" is about everything: "thing" names no product.
+    view = catalog_view("inr")
+    result: RequestPlan = planner.plan("what's the cheapest thing you sell?", [], view)
+    assert result.sort == "price_asc" and result.filters.is_empty()
+    assert subject_words(result, view) == ([], [])
+
+
+def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
+    planner: Planner,
+) -> None:
+    # "Motorola phones": the brand's phones before its "Band for ... Smartwatches".
+    view = catalog_view("bestbuy")
+    checked = 0
+    for key in sorted(view.brand_keys):
+        own = sorted(
+            (e for e in view.products.values() if facet_key(e.brand or "") == key),
+            key=lambda e: e.product_id,
+        )
+        saying = [e.product_id for e in own if "phone" in e.title_words][:3]
+        other = [e.product_id for e in own if "phone" not in e.title_words][:3]
+        if len(view.brand_words[key]) != 1 or not saying or not other:
+            continue
+        plan = planner.plan(f"show me {view.brand_keys[key]} phones", [], view)
+        if plan.filters.brand is None or subject_words(plan, view)[0] != ["phone"]:
+            continue
+        executor = Executor(_Listing(other + saying), None, None)  # type: ignore[arg-type]
+        listed = [hit.product_id for hit in executor.run(plan, view).hits]
+        assert listed[: len(saying)] == saying, key
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
