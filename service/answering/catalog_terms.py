@@ -3,13 +3,16 @@ the profile's brand names and the loose terms it learned for each category."""
 
 from __future__ import annotations
 
+import re
+
 from catalog.models import facet_key
-from catalog.text import forms, stopwords, tokens, words
+from catalog.text import forms, stem, stopwords, tokens, words
 from service.answering.catalog_view import CatalogView
 
 # A category said only by the words qualifying its head ("iPhone 7" of "iPhone 7 Cases") is
 # meant only when the products those words name are mostly in it (ingestion's association).
 MODIFIER_SHARE = 0.8
+_CONJUNCTION = re.compile(r"\s*[&,/+]\s*|\s+and\s+", re.IGNORECASE)  # "Cases & Clips": two heads
 
 
 def find_brand(text: str, view: CatalogView) -> str | None:
@@ -84,21 +87,47 @@ def find_category(text: str, view: CatalogView) -> str | None:
         joined = f" {' '.join(token.stem for token in tokens(text))} "
         written = [c for c in top if f" {' '.join(words(c.replace('-', ' ')))} " in joined]
         top = sorted(written, key=lambda c: -len(words(c)))[:1] if written else top
-    if len(top) != 1 or _only_qualified(top[0], message, view):
+    if len(top) != 1 or _only_qualified(top[0], text, view):
         return None
     return top[0]
 
 
-def _only_qualified(category: str, message: set[str], view: CatalogView) -> bool:
+def _name_parts(category: str) -> tuple[list[str], list[str]]:
+    """(heads, qualifiers) of a category's name, as written in lower case: "iPhone Cases &
+    Clips" -> (cases, clips), (iphone); "All Cell Phones with Plans" -> (phones), (cell): a
+    preposition ends the head's phrase."""
+    heads: list[str] = []
+    before: list[str] = []
+    for part in _CONJUNCTION.split(category.replace("-", " ")):
+        found = [token.text for token in tokens(part)]
+        cut = next((i for i, word in enumerate(found) if i and word in stopwords()), len(found))
+        if cut:
+            heads.append(found[cut - 1])
+            before += [word for word in found[: cut - 1] if word not in stopwords()]
+    return heads, [word for word in dict.fromkeys(before) if word not in heads]
+
+
+def _says(said: str, head: str) -> bool:
+    """The shopper's word is the head or its plural's stem ("lens" for "lenses", which the
+    plural rule does not undo)."""
+    return said == head or (len(said) >= 4 and head.startswith(said) and len(head) - len(said) <= 2)
+
+
+def _qualifiers(category: str) -> list[str]:
+    return [stem(word) for word in _name_parts(category)[1]]
+
+
+def _only_qualified(category: str, text: str, view: CatalogView) -> bool:
     """The message reaches ``category`` only through words that qualify its head and that name
     (in titles or tags) products mostly outside it: "is the Apple iPhone 7 waterproof?" asks
     about phones, not the category "iPhone 7 Cases"; "kitchen" still reaches "kitchen-accessories".
     """
-    name = words(category.replace("-", " "))
-    cut = next((i for i, word in enumerate(name) if i and word in stopwords()), len(name))
-    qualifiers = [word for word in name[: cut - 1] if word not in stopwords()]
-    if not qualifiers:
+    heads, _ = _name_parts(category)
+    qualifiers = _qualifiers(category)
+    said = [token.text for token in tokens(text)]
+    if not qualifiers or any(_says(word, head) for word in said for head in heads):
         return False
+    message = {stem(word) for word in said}
     qualifying = {form for word in qualifiers for form in forms(word)}
     reaching = {word for word in message if category in view.category_terms.get(word, ())}
     if not reaching or not reaching <= qualifying:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from catalog.models import Filters, ProductHit, facet_key
-from catalog.text import plural, stopwords, words
-from service.answering.catalog_terms import MODIFIER_SHARE, find_category
+from catalog.text import plural, stopwords
+from service.answering.catalog_terms import MODIFIER_SHARE, _qualifiers, find_category
 from service.answering.catalog_view import CatalogView
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
@@ -21,12 +21,6 @@ from tests.catalog_views import catalog_view
 @pytest.fixture(scope="module")
 def planner(embeddings) -> Planner:
     return Planner(embeddings)
-
-
-def _qualifiers(name: str) -> list[str]:
-    """A category name's words before its head ("iPhone 7" of "iPhone 7 Cases")."""
-    found = words(name.replace("-", " "))
-    return [w for w in found[:-1] if w.isalpha() and w not in stopwords()]
 
 
 def _share_inside(name: str, qualifiers: list[str], view: CatalogView) -> float | None:
