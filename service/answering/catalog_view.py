@@ -11,6 +11,7 @@ product's core metadata, once per collection generation.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -92,6 +93,8 @@ class CatalogView:
     # tag says what the product is ("clothing" for a shirt), so such a word is not foreign.
     tag_index: dict[str, set[str]] = field(default_factory=dict)
     knows: Callable[[str], bool] | None = None  # any catalog text holds the word
+    # (word, number) pairs some title holds side by side: "iPhone 7", "Honor 8", "Moto 360".
+    model_pairs: frozenset[tuple[str, str]] = frozenset()
     attributes: AttributeIndex | None = None
     # Attribute key -> {stemmed words of a value: the value as written} (conditions.py).
     condition_values: dict[str, dict[tuple[str, ...], str]] | None = None
@@ -111,9 +114,12 @@ class CatalogView:
         products: dict[str, ProductEntry] = {}
         records: dict[str, str] = {}
         title_index: dict[str, set[str]] = defaultdict(set)
+        pairs: set[tuple[str, str]] = set()
         for meta in metas:
             entry = _entry(meta)
             products[entry.product_id] = entry
+            said = words(entry.title)
+            pairs |= {(a, b) for a, b in itertools.pairwise(said) if _digit(b)}
             if isinstance(meta.get("record"), str):
                 records[entry.product_id] = meta["record"]
             for word in entry.name_words:
@@ -143,6 +149,7 @@ class CatalogView:
             categories=categories,
             tag_index=tag_index,
             knows=knows,
+            model_pairs=frozenset(pairs),
         )
 
     # -- lookups ----------------------------------------------------------------------------
@@ -239,6 +246,10 @@ def _entry(meta: dict[str, Any]) -> ProductEntry:
         name_words=frozenset(words(f"{title} {brand or ''}")),
         subject_words=frozenset(words(_FOR.split(title, maxsplit=1)[0])),
     )
+
+
+def _digit(word: str) -> bool:
+    return any(char.isdigit() for char in word)
 
 
 def _tag_index(profile: CatalogProfile, records: dict[str, str]) -> dict[str, set[str]]:

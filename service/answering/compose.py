@@ -16,6 +16,7 @@ from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
 from service.answering.record import subject_words
+from service.answering.stand_ins import absent_models
 from service.answering.types import Answer, Source
 from service.answering.wording import (
     describe_relaxed,
@@ -173,7 +174,9 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         known, unknown = subject_words(plan, view)
         wanted = set(known + unknown)
         ordered = [plan.message[t.start : t.end] for t in tokens(plan.message) if t.stem in wanted]
-        subject = " ".join(dict.fromkeys(ordered)) or "anything matching that"
+        models = absent_models(plan, view)  # "Galaxy S9", not "S9 come"
+        subject = " and ".join(models) or " ".join(dict.fromkeys(ordered))
+        subject = subject or "anything matching that"
         text = f"I couldn't find {subject} in the catalog."
         return _refuse(text, f"The catalog has no products matching '{subject}'.")
     lines = []

@@ -15,8 +15,11 @@ offered as such (``context_hits``); a request naming no word of the catalog stay
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from catalog.models import ProductHit
-from catalog.text import content_words, tokens
+from catalog.text import content_words, tokens, words
 from service.answering.catalog_view import CatalogView
 from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
@@ -25,6 +28,7 @@ from service.answering.references import ProductRef, named_products
 # Below this cosine a retrieved product is not about the query ("lawn mowers" in a catalog
 # without any): chosen on the planner's development questions.
 RELEVANT_SIMILARITY = 0.5
+_MODEL = re.compile(r"[a-z]{0,3}\d+")  # "8", "27", "s9", "g5"; not "64gb"
 
 
 def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) -> list[ProductHit]:
@@ -35,15 +39,34 @@ def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) 
     too_far = bool(named) or bool((foreign or (unknown and not known)) and plan.filters.is_empty())
     numbers = [word for word in unknown if any(char.isdigit() for char in word)]
     strict_numbers = bool(numbers and known)
-    if not (too_far or strict_numbers):
+    models = [words(model) for model in absent_models(plan, view)]
+    if not (too_far or strict_numbers or models):
         return hits
     titled = _named_by_title(plan, view)
 
     def stands(hit: ProductHit) -> bool:
         near = not too_far or close(hit)
-        return near and (not strict_numbers or _holds_all(hit, numbers))
+        holds = not strict_numbers or _holds_all(hit, numbers)
+        return near and holds and all(_holds_run(hit, model) for model in models)
 
     return [hit for hit in hits if hit.product_id in titled or stands(hit)]
+
+
+def absent_models(plan: RequestPlan, view: CatalogView) -> list[str]:
+    """Models the message names that no title holds, as written: a title word followed by a
+    number no title puts after it ("iPhone 8" where titles hold "iPhone 7" and "Honor 8";
+    "Galaxy S9"). A number with a unit ("64GB") is a measure, not a model."""
+    text = plan.message
+    for start, end in plan.spans:  # prices and other constraints
+        text = text[:start] + " " * (end - start) + text[end:]
+    every = tokens(text)
+    found = []
+    for before, token in itertools.pairwise(every):
+        if not _MODEL.fullmatch(token.stem) or before.is_stopword:
+            continue
+        if before.stem in view.title_index and (before.stem, token.stem) not in view.model_pairs:
+            found.append(plan.message[before.start : token.end])
+    return found
 
 
 def context_hits(
@@ -94,6 +117,14 @@ def _proper_names(message: str, foreign: set[str]) -> list[str]:
 
 def _holds_all(hit: ProductHit, words: list[str]) -> bool:
     return all(word in _words_of(hit) for word in words)
+
+
+def _holds_run(hit: ProductHit, run: list[str]) -> bool:
+    for text in (hit.title, *(chunk.text for chunk in hit.chunks)):
+        said = words(text)
+        if any(said[i : i + len(run)] == run for i in range(len(said) - len(run) + 1)):
+            return True
+    return False
 
 
 def _words_of(hit: ProductHit) -> set[str]:

@@ -9,7 +9,12 @@ from catalog.models import ProductHit
 from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.plan import Planner, RequestPlan
-from service.answering.stand_ins import RELEVANT_SIMILARITY, context_hits, standing_hits
+from service.answering.stand_ins import (
+    RELEVANT_SIMILARITY,
+    absent_models,
+    context_hits,
+    standing_hits,
+)
 from tests.catalog_views import catalog_view
 
 FAR = RELEVANT_SIMILARITY - 0.2
@@ -61,7 +66,7 @@ def test_foreign_words_without_a_named_product_leave_only_close_products(
     view = catalog_view(catalog)
     named, title, other = _two_products(view)
     first_word = title.split()[0]
-    plan = planner.plan_search(f"is the Zorblat {first_word} Qx7 in stock?", view)
+    plan = planner.plan_search(f"is the Zorblat Qx7 {first_word} in stock?", view)
     hits = [_hit(named, FAR), _hit(other, NEAR)]
     assert [h.product_id for h in standing_hits(hits, plan, view)] == [other]
 
@@ -93,3 +98,29 @@ def test_a_described_need_offers_the_products_its_known_words_name(catalog: str)
     ):
         plan = RequestPlan(intent=intent, message=said, query=said)  # type: ignore[arg-type]
         assert context_hits(hits, plan, view) == ([], []), said
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_model_no_title_holds_is_not_stood_for_by_its_neighbours(
+    planner: Planner, catalog: str
+) -> None:
+    # "iPhone 8" where titles hold "iPhone 7" and "Honor 8": neither stands for it.
+    view = catalog_view(catalog)
+    word, number = sorted(p for p in view.model_pairs if p[0].isalpha() and p[1].isdigit())[0]
+    other = next(
+        str(n)
+        for n in range(2, 100)
+        if (word, str(n)) not in view.model_pairs and any(b == str(n) for _, b in view.model_pairs)
+    )
+    holder = next(
+        e.product_id
+        for e in sorted(view.products.values(), key=lambda e: e.product_id)
+        if other in e.title_words
+    )
+    plan = planner.plan_search(f"show me the {word} {other} please", view)
+    assert absent_models(plan, view) == [f"{word} {other}"]
+    assert standing_hits([_hit(holder, NEAR)], plan, view) == []
+    present = planner.plan_search(f"show me the {word} {number} please", view)
+    assert absent_models(present, view) == []
+    measured = planner.plan_search(f"show me the {word} {other}gb please", view)
+    assert absent_models(measured, view) == []  # a measure, not a model
