@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from catalog.models import facet_key
+from catalog.models import Filters, facet_key
 from catalog.text import forms, stem, stopwords, tokens, words
 from service.answering.catalog_view import CatalogView
 
@@ -54,6 +54,19 @@ def _mostly_brand(key: str, brand_words: tuple[str, ...], view: CatalogView) -> 
         return True
     of_brand = sum(1 for entry in leading if facet_key(entry.brand or "") == key)
     return of_brand * 2 >= len(leading)
+
+
+def vocabulary_spans(text: str, filters: Filters, view: CatalogView) -> list[tuple[int, int]]:
+    """Where the message says the filtered brand or category: words that are not a question
+    ("what's the rating of the Calvin Klein perfume?" asks the rating)."""
+    said: set[str] = set()
+    if filters.brand:
+        said |= set(view.brand_words.get(facet_key(filters.brand), ()))
+    if filters.category:
+        said |= {
+            word for word, reached in view.category_terms.items() if filters.category in reached
+        }
+    return [(token.start, token.end) for token in tokens(text) if token.stem in said]
 
 
 def inside_category_name(brand: str, category: str | None, view: CatalogView) -> bool:

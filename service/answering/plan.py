@@ -25,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 from catalog.models import Filters
 from catalog.text import content_words, tokens
 from service.answering.attributes import AskedAttribute, clauses, match_attributes
+from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
 from service.answering.intent_rules import decide_intent, only_product
@@ -125,7 +126,7 @@ class Planner:
         spans = [ref.span for ref in products if ref.span] + constraints.spans
         if refs_from_history:
             spans += pointer_spans(message)  # "how much is the second one": not "quantity"
-        parts = clauses(message, spans)
+        parts = clauses(message, spans + vocabulary_spans(message, constraints.filters, view))
         # One encode call for the message (its intent) and its clauses (their attributes).
         vectors = np.asarray(self.embeddings.embed_documents([message, *parts]), np.float32)
         asked = match_attributes(parts, vectors[1:], view.attribute_index(self.embeddings))

@@ -124,30 +124,42 @@ def test_a_word_only_of_what_a_product_fits_names_no_product(planner: Planner) -
     assert result.products == [] and result.intent in ("search", "recommend")
 
 
-def _one_of_brand_and_category(view: CatalogView) -> tuple[str, str, str]:
-    """(brand, category, product id): the brand's only product in that category, the brand
-    having products elsewhere too."""
+def _alone_in_category(view: CatalogView) -> list[tuple[str, str, str]]:
+    """(brand, a term reaching the category, product id) for each brand's only product in a
+    category."""
+    found = []
     for key in sorted(view.brand_keys):
         brand = view.brand_keys[key]
         own = [e for e in view.products.values() if meets(e, Filters(brand=brand))]
         for category in sorted({e.category for e in own if e.category}):
             inside = [e for e in own if e.category == category]
-            if len(inside) == 1 and len(own) >= 2 and find_category(category, view) == category:
-                return brand, category, inside[0].product_id
-    raise AssertionError("no brand with one product in a category")
+            terms = [
+                t for t in view.categories[category].terms if find_category(t, view) == category
+            ]
+            if len(inside) == 1:
+                found += [(brand, term, inside[0].product_id) for term in terms[:2]]
+    return found
 
 
 @pytest.mark.parametrize("catalog", ["demo", "inr"])
 def test_a_brand_and_category_leaving_one_product_is_that_product(
     planner: Planner, catalog: str
 ) -> None:
+    # "how heavy is the Chanel perfume?" asks about the one Chanel fragrance. The brand's and
+    # category's words are no part of the question: "what's the rating of the Calvin Klein
+    # perfume?" asked no attribute while they diluted the clause (41 of 142 demo cases passed).
     view = catalog_view(catalog)
-    brand, category, product_id = _one_of_brand_and_category(view)
-    said = category.replace("-", " ")
-    result = planner.plan(f"what is the price of the {brand} {said}?", [], view)
-    assert result.intent == "attribute"
-    assert [ref.product_id for ref in result.products] == [product_id]
-    assert [item.key for item in result.attributes] == ["price"]
+    cases = _alone_in_category(view)
+    assert len(cases) >= 20
+    wrong = []
+    for brand, term, product_id in cases:
+        for key in ("rating", "price"):
+            result = planner.plan(f"what's the {key} of the {brand} {term}?", [], view)
+            named = [ref.product_id for ref in result.products]
+            asked = [item.key for item in result.attributes]
+            if result.intent != "attribute" or named != [product_id] or asked != [key]:
+                wrong.append((brand, term, key))
+    assert wrong == []
 
 
 def test_a_product_titled_as_its_brand_is_not_named_by_brand_and_category(
