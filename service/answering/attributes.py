@@ -111,3 +111,18 @@ def compound(clause: str, label: str) -> bool:
             if not before.is_stopword and before.stem not in label_words:
                 return True
     return False
+
+
+def named_by_word(text: str, attributes: list[AttributeProfile]) -> AttributeProfile | None:
+    """The one attribute whose label holds a word of ``text`` that no other label holds
+    ("which has a longer warranty": "Warranty information"; "information" is in several)."""
+    owners: dict[str, set[str]] = {}
+    for attribute in attributes:
+        for word in content_words(attribute.label):
+            owners.setdefault(word, set()).add(attribute.key)
+    said = set(content_words(text))
+    found = {next(iter(keys)) for word, keys in owners.items() if word in said and len(keys) == 1}
+    if len(found) != 1:
+        return None
+    key = found.pop()
+    return next(attribute for attribute in attributes if attribute.key == key)

@@ -190,6 +190,9 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         )
     elif execution.unmatched:
         lines.append(unmatched_sentence(execution.unmatched))
+    elif execution.made_for:
+        said = " ".join(execution.made_for)
+        lines.append(f'The catalog sells no "{said}", only products made for them:')
     elif plan.sort and execution.matched is not None:
         lines.append(f"Of the {execution.matched} matching products in the catalog:")
     elif plan.intent == "recommend":

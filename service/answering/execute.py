@@ -24,9 +24,9 @@ from service.answering.conditions import holds
 from service.answering.facts import Execution, PassageFact, ProductFacts
 from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
-from service.answering.record import field_fact, meets, subject_words
-from service.answering.references import ProductRef
-from service.answering.stand_ins import close, context_hits, standing_hits
+from service.answering.record import about, field_fact, is_itself, meets, subject_words
+from service.answering.references import ProductRef, pointer_spans
+from service.answering.stand_ins import close, context_hits, made_for_hits, standing_hits
 
 # Dropped one after another until something matches, least important first.
 RELAX_ORDER: tuple[tuple[str, ...], ...] = (
@@ -169,9 +169,9 @@ class Executor:
         matching = [entry for entry in view.products.values() if meets(entry, filters)]
         if plan.conditions:
             matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
-        relevant = [entry for entry in matching if _about(entry, known)]
+        relevant = [entry for entry in matching if about(entry, known)]
         # "cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones".
-        relevant = [entry for entry in relevant if _is_itself(entry, known)] or relevant
+        relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
         if (known and not relevant) or (unknown and not known and filters.is_empty()):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted.
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
@@ -195,9 +195,14 @@ class Executor:
         if hits and not standing and plan.intent == "recommend":
             wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters)
             standing, execution.unmatched = context_hits(wider, plan, view)
+        standing, execution.made_for = made_for_hits(standing, plan, view)
         known, _ = subject_words(plan, view)
-        # "Motorola phones": the phones first, then a "Band for Motorola Moto 360 Smartwatches".
-        hits = sorted(standing, key=lambda hit: not _names_all(hit, known, view))
+        # "Motorola phones": the phones, from twice the depth, before the best of the rest (a
+        # "Band for Motorola Moto 360 Smartwatches"); the rest only from the usual depth.
+        naming = [hit.product_id for hit in standing if known and _names_all(hit, known, view)]
+        usual = {hit.product_id for hit in (standing if execution.unmatched else hits[: plan.k])}
+        rest = [hit for hit in standing if hit.product_id in usual - set(naming)]
+        hits = [hit for hit in standing if hit.product_id in naming] + rest or standing
         execution.hits = hits[: plan.k]
         execution.relaxed = relaxed or None
         execution.products = [_listing(hit, view) for hit in execution.hits]
@@ -230,25 +235,17 @@ def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     """The message only names the product(s) ("show me the Boxed Blender", "what is the X?"):
     an overview. "Where is the Pan made?" asks something: not an overview."""
     text = plan.message
-    for ref in refs:
-        if ref.span:
-            text = text[: ref.span[0]] + " " * (ref.span[1] - ref.span[0]) + text[ref.span[1] :]
+    # "tell me more about the second one": the pointer names it too.
+    spans = [ref.span for ref in refs if ref.span] + pointer_spans(text)
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
     words = {token.text for token in tokens(text)}
     return not content_words(text) and not words & _SPECIFIC_QUESTION
 
 
-def _about(entry: ProductEntry, subject: list[str]) -> bool:
-    return all(word in entry.title_words for word in subject)
-
-
 def _names_all(hit: ProductHit, subject: list[str], view: CatalogView) -> bool:
     entry = view.products.get(hit.product_id)
-    return entry is not None and _about(entry, subject)
-
-
-def _is_itself(entry: ProductEntry, subject: list[str]) -> bool:
-    """Some subject word is the product's own, said before what it is made for."""
-    return not subject or any(word in entry.subject_words for word in subject)
+    return entry is not None and about(entry, subject)
 
 
 def _metadata(entry: ProductEntry | None) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Execution:
     hits: list[ProductHit] = field(default_factory=list)  # search results / the LLM's context
     relaxed: list[str] | None = None  # constraints dropped because nothing met them
     unmatched: list[str] = field(default_factory=list)  # words of a need no product holds
+    made_for: list[str] = field(default_factory=list)  # what is sold only things made for
     matched: int | None = None  # products of the whole catalog that met the constraints
     answerable: bool = True  # the evidence gate's verdict on an open question
     evidence_score: float | None = None

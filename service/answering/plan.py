@@ -24,7 +24,12 @@ from langchain_core.embeddings import Embeddings
 
 from catalog.models import Filters
 from catalog.text import content_words, tokens
-from service.answering.attributes import AskedAttribute, clauses, match_attributes
+from service.answering.attributes import (
+    AskedAttribute,
+    clauses,
+    match_attributes,
+    named_by_word,
+)
 from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
@@ -160,6 +165,11 @@ class Planner:
                 # "show me plates": the category of that name, not its one "Plate".
                 plan.intent, plan.products = "search", []
                 plan.filters = merge_filters(whole.filters, explicit)
+        if plan.intent == "compare" and not plan.attributes and plan.compare_on is None:
+            # "which has a longer warranty, the X or the Y?": the dimension is named by a word.
+            by_word = named_by_word(_blank(message, named_spans(plan)), view.askable())
+            if by_word is not None:
+                plan.attributes = [AskedAttribute(by_word.key, by_word.label, 1.0, "")]
         if plan.intent in ("attribute", "compare"):
             _constraints_as_questions(plan, view, explicit)
         if plan.intent == "compare" and plan.compare_on is None:
@@ -209,10 +219,15 @@ class Planner:
 def _constraints_as_questions(
     plan: RequestPlan, view: CatalogView, explicit: Filters | None
 ) -> None:
-    """About named products, "in stock" and "under $50" are questions, not filters."""
+    """About named products, "in stock" and "under $50" are questions, not filters; so is the
+    dimension of a comparison whose other side names no one product ("is the Pixel XL or the
+    iPhone 7 more expensive?" with many an iPhone 7: the Pixel XL's price)."""
     asked = {item.key for item in plan.attributes}
     parsed = plan.filters.model_dump(exclude_none=True)
-    for names, key in ((("in_stock",), "availability"), (("min_price", "max_price"), "price")):
+    if plan.intent == "attribute" and plan.compare_on and not asked:
+        parsed[plan.compare_on.split("_", 1)[0]] = True
+    checks = (("in_stock",), "availability"), (("min_price", "max_price", "price"), "price")
+    for names, key in (*checks, (("rating",), "rating")):
         if any(name in parsed for name in names) and key not in asked:
             attribute = next((a for a in view.askable() if a.key == key), None)
             if attribute is not None:
@@ -231,6 +246,10 @@ def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
     in_terms = all(token.stem in view.category_terms for token in named)
     plural = any(token.text != token.stem and token.text not in title for token in named)
     return in_terms and plural
+
+
+def named_spans(plan: RequestPlan) -> list[tuple[int, int]]:
+    return [ref.span for ref in plan.products if ref.span]
 
 
 def _blank(message: str, spans: list[tuple[int, int]]) -> str:

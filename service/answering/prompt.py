@@ -66,6 +66,8 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append(f"not applied: a price in {plan.foreign_currency} (prices are not converted)")
     if execution.relaxed:
         lines.append("nothing met: " + ", ".join(execution.relaxed) + " (closest matches below)")
+    if execution.made_for:
+        lines.append("sold only as things made for: " + " ".join(execution.made_for))
     if execution.unmatched:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):

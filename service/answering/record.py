@@ -126,6 +126,16 @@ def meets(entry: ProductEntry, filters: Filters) -> bool:
     )
 
 
+def about(entry: ProductEntry, subject: list[str]) -> bool:
+    """Every subject word is a word of the product's title."""
+    return all(word in entry.title_words for word in subject)
+
+
+def is_itself(entry: ProductEntry, subject: list[str]) -> bool:
+    """Some subject word is the product's own, said before what it is made for."""
+    return not subject or any(word in entry.subject_words for word in subject)
+
+
 def _first(*values: Any) -> Any:
     return next((value for value in values if value not in _EMPTY), None)
 

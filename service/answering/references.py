@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from catalog.text import Token, has_digit, stopwords, tokens
+from catalog.text import Token, has_digit, stopwords, tokens, words
 from service.answering.catalog_view import CatalogView
 
 How = Literal["name", "partial", "ordinal", "pronoun"]
@@ -136,6 +136,8 @@ def named_products(
         if vocabulary_only and not full:
             continue  # "watch for women", "Apple": a category or a brand, not one product
         ambiguous = vocabulary_only and len(fresh) == 1
+        if ambiguous and _begins_another(every, cluster[0], product_id, view):
+            continue  # "the Apple Watch": the brand's watch, not the fruit "Apple"
         how: How = "name" if full else "partial"
         if chosen and not full and len(cluster) < 2:
             continue  # a second product needs more than one word of its name ("camera")
@@ -162,6 +164,11 @@ def referenced_from_history(
         n = _SMALL[several.group(2)]
         chosen = earlier[-n:] if several.group(1) == "last" else earlier[:n]
         picked = [(product_id, "ordinal") for product_id in chosen]
+    elif len(ordinals := _ORDINAL.findall(lowered)) >= 2:
+        # "compare the first and third": each one named.
+        positions = [_ORDINALS[word] for word in dict.fromkeys(ordinals)]
+        in_list = [p for p in positions if -len(earlier) <= p < len(earlier)]
+        picked = [(earlier[p], "ordinal") for p in in_list]
     elif ordinal is not None:
         position = _ORDINALS[ordinal.group(1)]
         if -len(earlier) <= position < len(earlier):
@@ -270,6 +277,16 @@ def _strange_neighbour(every: list[Token], token: Token, view: CatalogView) -> b
         if not view.knows_word(neighbour.stem) and not view.knows_word(neighbour.text):
             return True
     return False
+
+
+def _begins_another(every: list[Token], token: Token, product_id: str, view: CatalogView) -> bool:
+    """The word and the one after it begin another product's title ("Apple Watch Series 4")."""
+    position = next(i for i, item in enumerate(every) if item.start == token.start)
+    if position + 1 >= len(every):
+        return False
+    pair = [token.stem, every[position + 1].stem]
+    holders = view.title_index.get(pair[0], set()) & view.title_index.get(pair[1], set())
+    return any(words(view.products[pid].title)[:2] == pair for pid in holders if pid != product_id)
 
 
 def _only_vocabulary(fresh: list[str], view: CatalogView) -> bool:

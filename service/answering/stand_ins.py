@@ -94,6 +94,24 @@ def _titled(product_id: str, word: str, view: CatalogView) -> bool:
     return in_title or product_id in view.tag_index.get(word, set())
 
 
+def made_for_hits(
+    hits: list[ProductHit], plan: RequestPlan, view: CatalogView
+) -> tuple[list[ProductHit], list[str]]:
+    """ "do you sell laptops?" where titles say "laptops" only after "for" ("Adapter for select
+    Lenovo laptops"): the catalog sells none, only things made for them. Those hits, and the
+    words as written; nothing when any word names what some product is."""
+    known, _ = subject_words(plan, view)
+    if plan.products or not known:
+        return hits, []
+    for word in known:
+        holders = view.title_index.get(word, set())
+        if not holders or any(word in view.products[pid].subject_words for pid in holders):
+            return hits, []
+    holding = [hit for hit in hits if all(_titled(hit.product_id, w, view) for w in known)]
+    said = {token.stem: plan.message[token.start : token.end] for token in tokens(plan.message)}
+    return holding, [said.get(word, word) for word in known]
+
+
 def close(hit: ProductHit) -> bool:
     """Dense similarity high enough that the product is about the query at all."""
     return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY

@@ -233,3 +233,11 @@ def test_a_comparative_after_a_list_compares_the_listed_products(catalog: Catalo
     cheapest = min(listed, key=lambda p: view.products[p].price or float("inf"))
     assert follow.execution.winner == cheapest
     assert f"[{cheapest}]" in follow.answer.text
+
+
+def test_tell_me_more_about_a_listed_product_is_its_overview(catalog: Catalog) -> None:
+    history, listed = _listed(catalog, _big_category())
+    follow = ask(catalog, "tell me more about the second one", history)
+    assert not follow.answer.refused
+    assert parse_citations(follow.answer.text)[:1] == [listed[1]]
+    assert "second" not in follow.answer.text.lower()  # was "no second information"

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 import pytest
 
 from catalog.models import Filters, ProductHit, facet_key
-from catalog.text import plural, stopwords
+from catalog.text import content_words, plural, stopwords, words
 from service.answering.catalog_terms import MODIFIER_SHARE, _qualifiers, find_category
 from service.answering.catalog_view import CatalogView
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
 from service.answering.record import meets, subject_words
+from service.answering.references import referenced_from_history
 from tests.catalog_views import catalog_view
 
 
@@ -122,6 +123,12 @@ def test_a_word_only_of_what_a_product_fits_names_no_product(planner: Planner) -
     )
     result = planner.plan(f"do you sell {plural(word)}?", [], view)
     assert result.products == [] and result.intent in ("search", "recommend")
+    # The answer says the catalog sells none, and lists what is made for them.
+    holder = next(iter(view.title_index[word]))
+    other = next(pid for pid in sorted(view.products) if word not in view.products[pid].title_words)
+    execution = Executor(_Listing([other, holder]), None, None).run(result, view)  # type: ignore[arg-type]
+    assert [hit.product_id for hit in execution.hits] == [holder]
+    assert execution.made_for == [plural(word)]
 
 
 def _alone_in_category(view: CatalogView) -> list[tuple[str, str, str]]:
@@ -217,3 +224,54 @@ def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
         if checked == 3:
             break
     assert checked == 3
+
+
+def test_a_one_word_title_that_begins_another_title_is_not_named_by_it(
+    planner: Planner,
+) -> None:
+    # "is the Apple Watch waterproof?": the brand's watch, not the fruit titled "Apple".
+    view = catalog_view("demo")
+    pairs = [
+        (one, other)
+        for one in view.products.values()
+        if len(words(one.title)) == 1 and one.title.lower() in view.brand_keys
+        for other in view.products.values()
+        if words(other.title)[:1] == words(one.title) and len(words(other.title)) >= 3
+    ]
+    assert pairs, "the demo catalog has such a pair"
+    one, other = pairs[0]
+    said = " ".join(other.title.split()[:2])
+    result = planner.plan(f"is the {said} waterproof?", [], view)
+    assert one.product_id not in [ref.product_id for ref in result.products]
+    alone = planner.plan(f"what is the price of the {one.title}?", [], view)
+    assert [ref.product_id for ref in alone.products] == [one.product_id]
+
+
+def test_several_ordinals_point_at_each_listed_product() -> None:
+    view = catalog_view("demo")
+    earlier = sorted(view.products)[:5]
+    found = referenced_from_history("compare the first and third", earlier, view)
+    assert [ref.product_id for ref in found] == [earlier[0], earlier[2]]
+
+
+def test_a_comparison_names_its_dimension_by_a_word_of_one_label(planner: Planner) -> None:
+    # "which has a longer warranty, the X or the Y?" compares the warranties.
+    view = catalog_view("demo")
+    owners: dict[str, set[str]] = {}
+    for attribute in view.askable():
+        for word in content_words(attribute.label):
+            owners.setdefault(word, set()).add(attribute.key)
+    word, keys = next((w, k) for w, k in sorted(owners.items()) if len(k) == 1 and w.isalpha())
+    a, b = (e.title for e in sorted(view.products.values(), key=lambda e: e.product_id)[:2])
+    result = planner.plan(f"which has a longer {word}, the {a} or the {b}?", [], view)
+    assert result.intent == "compare"
+    assert [item.key for item in result.attributes] == list(keys)
+
+
+def test_a_comparison_with_one_named_product_asks_its_dimension(planner: Planner) -> None:
+    # "is the Pixel XL or the iPhone 7 more expensive?" with no one iPhone 7: the price.
+    view = catalog_view("demo")
+    title = sorted(view.products.values(), key=lambda e: e.product_id)[0].title
+    result = planner.plan(f"is the {title} more expensive?", [], view)
+    assert result.intent == "attribute"
+    assert [item.key for item in result.attributes] == ["price"]
