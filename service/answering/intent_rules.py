@@ -4,6 +4,7 @@ catalog content is (small talk, help, out of scope, or a request the catalog can
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from catalog.text import content_words
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 # to one of their prototypes; otherwise it is out of scope or a request the catalog can't meet.
 DIALOGUE_SIMILARITY = 0.55
 _DIALOGUE = frozenset({"small_talk", "help", "out_of_scope"})
+# A quantifier over the listed products: English grammar, not any catalog's words.
+_OF_EACH = re.compile(r"\b(?:any|either|each|none|all|some)\s+of\s+(?:them|these|those)\b")
 
 
 def decide_intent(
@@ -39,7 +42,11 @@ def decide_intent(
         specific = list(plan.products)  # "Is the Knife covered?": no brand or category took it
     if len(specific) >= 2:
         full = [ref for ref in specific if ref.how == "name"]
-        asks_comparison = constraints.compare_on is not None or guess.intent == "compare"
+        # "are any of them polarized?" asks of each listed product, however close it reads
+        # to a comparison; "which of them is cheaper?" names its dimension.
+        of_each = _OF_EACH.search(plan.message.lower()) is not None
+        guessed = guess.intent == "compare" and not of_each
+        asks_comparison = constraints.compare_on is not None or guessed
         if not asks_comparison and _asks_each(plan, specific):
             return "attribute"  # "do any of them have UV protection?": asked of each
         if asks_comparison or len(full) != 1:
@@ -94,7 +101,7 @@ def _asks_each(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     if plan.attributes or not all(ref.how in ("pronoun", "ordinal") for ref in refs):
         return False
     text = plan.message
-    for start, end in pointer_spans(text):
+    for start, end in pointer_spans(text) + plan.spans:  # "are any of them under $50?"
         text = text[:start] + " " * (end - start) + text[end:]
     return bool(content_words(text))
 

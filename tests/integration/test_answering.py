@@ -241,3 +241,14 @@ def test_tell_me_more_about_a_listed_product_is_its_overview(catalog: Catalog) -
     assert not follow.answer.refused
     assert parse_citations(follow.answer.text)[:1] == [listed[1]]
     assert "second" not in follow.answer.text.lower()  # was "no second information"
+
+
+def test_a_question_on_any_of_the_listed_products_is_not_a_price_table(catalog: Catalog) -> None:
+    # "are any of them polarized?" reads like a comparison to the intent prototypes.
+    history, listed = _listed(catalog, _big_category())
+    follow = ask(catalog, "are any of them polarized?", history)
+    assert follow.plan.intent == "attribute"
+    assert "| Product |" not in follow.answer.text
+    assert set(parse_citations(follow.answer.text)) <= set(listed)
+    priced = ask(catalog, "are any of them under $1000?", history)
+    assert priced.plan.intent == "compare"
