@@ -180,5 +180,13 @@ def content_words(text: str) -> list[str]:
     return [token.stem for token in tokens(text) if not token.is_stopword]
 
 
+def blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the characters of ``spans`` turned to spaces (positions are kept, so
+    tokens found afterwards still point into the original text)."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
 def has_digit(word: str) -> bool:
     return any(char.isdigit() for char in word)

@@ -26,7 +26,7 @@ from langchain_core.embeddings import Embeddings
 
 from catalog.models import facet_key
 from catalog.profile import AttributeProfile, CatalogProfile, CategoryProfile, FieldRole
-from catalog.text import content_words, words
+from catalog.text import content_words, has_digit, words
 
 _FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "Case for Apple iPhone 7"
 
@@ -119,7 +119,7 @@ class CatalogView:
             entry = _entry(meta)
             products[entry.product_id] = entry
             said = words(entry.title)
-            pairs |= {(a, b) for a, b in itertools.pairwise(said) if _digit(b)}
+            pairs |= {(a, b) for a, b in itertools.pairwise(said) if has_digit(b)}
             if isinstance(meta.get("record"), str):
                 records[entry.product_id] = meta["record"]
             for word in entry.name_words:
@@ -246,10 +246,6 @@ def _entry(meta: dict[str, Any]) -> ProductEntry:
         name_words=frozenset(words(f"{title} {brand or ''}")),
         subject_words=frozenset(words(_FOR.split(title, maxsplit=1)[0])),
     )
-
-
-def _digit(word: str) -> bool:
-    return any(char.isdigit() for char in word)
 
 
 def _tag_index(profile: CatalogProfile, records: dict[str, str]) -> dict[str, set[str]]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from catalog.models import Filters
 from catalog.money_text import MoneyMention, find_money
-from catalog.text import fold
+from catalog.text import blank, fold
 from service.answering.catalog_terms import find_brand, find_category, inside_category_name
 from service.answering.catalog_view import CatalogView
 from service.answering.conditions import find_conditions
@@ -138,7 +138,7 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
         if match is not None:
             found.compare_on = dimension
             found.spans.append(match.span())
-    blanked = _blank(text, found.spans)
+    blanked = blank(text, found.spans)
     brand = find_brand(blanked, view)
     category = find_category(blanked, view)
     if category is not None:
@@ -164,12 +164,6 @@ def _filters(values: dict[str, Any]) -> Filters:
                 continue
             kept[name] = value
         return Filters(**kept)
-
-
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in spans:
-        text = text[:start] + " " * (end - start) + text[end:]
-    return text
 
 
 def merge_filters(parsed: Filters, explicit: Filters | None) -> Filters:

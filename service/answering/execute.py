@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from catalog.models import Filters, ProductHit, ScoredChunk
-from catalog.text import content_words, tokens
+from catalog.text import blank, content_words, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
@@ -234,11 +234,9 @@ def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
 def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     """The message only names the product(s) ("show me the Boxed Blender", "what is the X?"):
     an overview. "Where is the Pan made?" asks something: not an overview."""
-    text = plan.message
     # "tell me more about the second one": the pointer names it too.
-    spans = [ref.span for ref in refs if ref.span] + pointer_spans(text)
-    for start, end in spans:
-        text = text[:start] + " " * (end - start) + text[end:]
+    spans = [ref.span for ref in refs if ref.span] + pointer_spans(plan.message)
+    text = blank(plan.message, spans)
     words = {token.text for token in tokens(text)}
     return not content_words(text) and not words & _SPECIFIC_QUESTION
 

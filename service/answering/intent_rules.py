@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catalog.text import content_words
+from catalog.text import blank, content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intents import Intent, IntentGuess
-from service.answering.record import meets, subject_words
+from service.answering.record import about, meets, subject_words
 from service.answering.references import ProductRef, pointer_spans
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def only_product(plan: RequestPlan, view: CatalogView) -> ProductRef | None:
     found = [
         entry
         for entry in view.products.values()
-        if meets(entry, plan.filters) and all(word in entry.title_words for word in known)
+        if meets(entry, plan.filters) and about(entry, known)
     ]
     if len(found) != 1:
         return None
@@ -100,10 +100,8 @@ def _asks_each(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     open question on each of them, not a table of their prices."""
     if plan.attributes or not all(ref.how in ("pronoun", "ordinal") for ref in refs):
         return False
-    text = plan.message
-    for start, end in pointer_spans(text) + plan.spans:  # "are any of them under $50?"
-        text = text[:start] + " " * (end - start) + text[end:]
-    return bool(content_words(text))
+    # The pointers and constraints are no question: "are any of them under $50?".
+    return bool(content_words(blank(plan.message, pointer_spans(plan.message) + plan.spans)))
 
 
 def _loose(refs: list[ProductRef]) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from catalog.models import Filters
-from catalog.text import content_words, tokens
+from catalog.text import blank, content_words, tokens
 from service.answering.attributes import (
     AskedAttribute,
     clauses,
@@ -47,6 +47,8 @@ from service.answering.references import (
 from service.answering.types import Turn
 
 DEFAULT_K = 5
+# Filters that, about named products, are questions: the attribute each one asks.
+_FILTER_QUESTIONS = ((("in_stock",), "availability"), (("min_price", "max_price"), "price"))
 _HISTORY_LOOKBACK = 6
 
 
@@ -118,11 +120,11 @@ class Planner:
         if products:
             # Words that named a product are not brand or category constraints.
             named = [ref.span for ref in products if ref.span]
-            constraints = parse_constraints(_blank(message, named), view)
+            constraints = parse_constraints(blank(message, named), view)
         refs_from_history: list[ProductRef] = []
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
-            bare = _blank(message, constraints.spans + pointer_spans(message))
+            bare = blank(message, constraints.spans + pointer_spans(message))
             ordered = constraints.sort or constraints.compare_on
             if not refs_from_history and ordered and not content_words(bare):
                 # "which one is the cheapest?" / "which is cheaper?" after a list: of those.
@@ -167,7 +169,9 @@ class Planner:
                 plan.filters = merge_filters(whole.filters, explicit)
         if plan.intent == "compare" and not plan.attributes and plan.compare_on is None:
             # "which has a longer warranty, the X or the Y?": the dimension is named by a word.
-            by_word = named_by_word(_blank(message, named_spans(plan)), view.askable())
+            by_word = named_by_word(
+                blank(message, [ref.span for ref in plan.products if ref.span]), view.askable()
+            )
             if by_word is not None:
                 plan.attributes = [AskedAttribute(by_word.key, by_word.label, 1.0, "")]
         if plan.intent in ("attribute", "compare"):
@@ -224,11 +228,11 @@ def _constraints_as_questions(
     iPhone 7 more expensive?" with many an iPhone 7: the Pixel XL's price)."""
     asked = {item.key for item in plan.attributes}
     parsed = plan.filters.model_dump(exclude_none=True)
+    wanted = [key for names, key in _FILTER_QUESTIONS if any(name in parsed for name in names)]
     if plan.intent == "attribute" and plan.compare_on and not asked:
-        parsed[plan.compare_on.split("_", 1)[0]] = True
-    checks = (("in_stock",), "availability"), (("min_price", "max_price", "price"), "price")
-    for names, key in (*checks, (("rating",), "rating")):
-        if any(name in parsed for name in names) and key not in asked:
+        wanted.append(plan.compare_on.split("_", 1)[0])
+    for key in wanted:
+        if key not in asked:
             attribute = next((a for a in view.askable() if a.key == key), None)
             if attribute is not None:
                 plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
@@ -239,23 +243,13 @@ def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
     """The message names the product only by category words, in the plural its one-word
     title is not in ("show me plates" against the product "Plate"): the category is meant."""
     ref = plan.products[0]
-    if ref.span is None or content_words(_blank(message, [ref.span])):
+    if ref.span is None or content_words(blank(message, [ref.span])):
         return False
     named = tokens(message[ref.span[0] : ref.span[1]])
     title = {token.text for token in tokens(ref.title)}
     in_terms = all(token.stem in view.category_terms for token in named)
     plural = any(token.text != token.stem and token.text not in title for token in named)
     return in_terms and plural
-
-
-def named_spans(plan: RequestPlan) -> list[tuple[int, int]]:
-    return [ref.span for ref in plan.products if ref.span]
-
-
-def _blank(message: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in spans:
-        message = message[:start] + " " * (end - start) + message[end:]
-    return message
 
 
 def _only_scaffolding(message: str) -> bool:

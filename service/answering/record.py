@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from catalog.models import Filters, facet_key
-from catalog.text import tokens
+from catalog.text import blank, tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
 from service.answering.facts import FieldFact
@@ -94,9 +94,7 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
     Constraint phrases, the filtered brand's and category's words and stopwords are left out:
     "cheapest basmati rice under 200 rupees" is about ("basmati", "rice"). Another brand's word
     stays ("case" of the brand "Case-Mate" in "cheapest case")."""
-    text = plan.message
-    for start, end in plan.spans:
-        text = text[:start] + " " * (end - start) + text[end:]
+    text = blank(plan.message, plan.spans)
     brand = plan.filters.brand
     brand_words = set(view.brand_words.get(facet_key(brand), ())) if brand else set()
     known: list[str] = []

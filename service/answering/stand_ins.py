@@ -19,7 +19,7 @@ import itertools
 import re
 
 from catalog.models import ProductHit
-from catalog.text import content_words, tokens, words
+from catalog.text import blank, content_words, has_digit, tokens, words
 from service.answering.catalog_view import CatalogView
 from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
@@ -56,10 +56,7 @@ def absent_models(plan: RequestPlan, view: CatalogView) -> list[str]:
     """Models the message names that no title holds, as written: a title word followed by a
     number no title puts after it ("iPhone 8" where titles hold "iPhone 7" and "Honor 8";
     "Galaxy S9"). A number with a unit ("64GB") is a measure, not a model."""
-    text = plan.message
-    for start, end in plan.spans:  # prices and other constraints
-        text = text[:start] + " " * (end - start) + text[end:]
-    every = tokens(text)
+    every = tokens(blank(plan.message, plan.spans))  # prices and other constraints out
     found = []
     for before, token in itertools.pairwise(every):
         if not _MODEL.fullmatch(token.stem) or before.is_stopword:
@@ -77,14 +74,19 @@ def context_hits(
     or a model number no title holds: those ask for one thing the catalog lacks."""
     known, unknown = subject_words(plan, view)
     foreign = [word for word in unknown if not view.knows_word(word)]
-    numbers = any(any(char.isdigit() for char in word) for word in unknown)
+    numbers = any(has_digit(word) for word in unknown)
     if plan.intent != "recommend" or not known or not foreign or numbers:
         return [], []
     if _proper_names(plan.message, set(foreign)):
         return [], []
     holding = [hit for hit in hits if any(_titled(hit.product_id, word, view) for word in known)]
-    said = {token.stem: plan.message[token.start : token.end] for token in tokens(plan.message)}
-    return holding, [said.get(word, word) for word in foreign]
+    return holding, _as_written(foreign, plan.message)
+
+
+def _as_written(stems: list[str], message: str) -> list[str]:
+    """The message's own spelling of each stemmed word ("loves" for "love")."""
+    said = {token.stem: message[token.start : token.end] for token in tokens(message)}
+    return [said.get(word, word) for word in stems]
 
 
 def _titled(product_id: str, word: str, view: CatalogView) -> bool:
@@ -108,8 +110,7 @@ def made_for_hits(
         if not holders or any(word in view.products[pid].subject_words for pid in holders):
             return hits, []
     holding = [hit for hit in hits if all(_titled(hit.product_id, w, view) for w in known)]
-    said = {token.stem: plan.message[token.start : token.end] for token in tokens(plan.message)}
-    return holding, [said.get(word, word) for word in known]
+    return holding, _as_written(known, plan.message)
 
 
 def close(hit: ProductHit) -> bool:
