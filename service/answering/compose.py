@@ -15,7 +15,10 @@ from __future__ import annotations
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
+from service.answering.measures import ranked
+from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
+from service.answering.scales import Scale, split_order
 from service.answering.stand_ins import absent_models
 from service.answering.types import Answer, Source
 from service.answering.wording import (
@@ -30,6 +33,12 @@ from service.answering.wording import (
 )
 
 SNIPPET_CHARS = 300
+_BARE_COMPARATIVES = frozenset({"more", "less", "fewer"})  # "has more stock", not "the more"
+_PRICE_RATING = {
+    ("price", False): ("cheaper", "cheapest"),
+    ("price", True): ("more expensive", "most expensive"),
+    ("rating", True): ("better rated", "best rated"),
+}
 
 
 def compose(execution: Execution, view: CatalogView) -> Answer:
@@ -123,6 +132,9 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
     verdict = _verdict(execution)
     if verdict:
         lines.append(verdict)
+    scale = execution.plan.scale
+    if scale is not None and scale.key is None:
+        lines.append(f'The catalog records nothing to compare "{scale.word}" by.')
     for product in products:
         if product.missing:
             lines.append(
@@ -140,25 +152,54 @@ def _verdict(execution: Execution) -> str | None:
     compare_on = execution.plan.compare_on
     if compare_on is None:
         return None
-    key = compare_on.split("_", 1)[0]
+    key, _ = split_order(compare_on)
     winner = next((p for p in execution.products if p.product_id == execution.winner), None)
     if winner is None:
-        return "They are the same on that." if _all_equal(execution, key) else None
+        return "They are the same on that." if _all_equal(execution, key) else _tie(execution)
     others = [p for p in execution.products if p is not winner and p.field(key) is not None]
-    adjective = {
-        "price_asc": "cheaper",
-        "price_desc": "more expensive",
-        "rating_desc": "better rated",
-    }[compare_on]
-    if len(execution.products) > 2:
-        adjective = {"cheaper": "cheapest", "more expensive": "most expensive"}.get(
-            adjective, "best rated"
-        )
     winner_fact = winner.field(key)
     assert winner_fact is not None
     versus = ", ".join(f"{fact.text} [{p.product_id}]" for p in others if (fact := p.field(key)))
     name = shown(winner.title)
-    return f"The {name} is {adjective}: {winner_fact.text} [{winner.product_id}] vs {versus}."
+    verdict = _winning(execution.plan.scale, compare_on, len(execution.products) > 2)
+    return f"The {name} {verdict}: {winner_fact.text} [{winner.product_id}] vs {versus}."
+
+
+def _tie(execution: Execution) -> str | None:
+    """Several products share the best value (but not all): they are named together."""
+    plan = execution.plan
+    assert plan.compare_on is not None
+    key, descending = split_order(plan.compare_on)
+    dimension = plan.scale.component if plan.scale else None
+    values = [(p, fact) for p in execution.products if (fact := p.field(key)) is not None]
+    order = ranked(
+        [(pair, pair[1].value) for pair in values], descending=descending, dimension=dimension
+    )
+    best = [pair for pair, found in order if found.magnitude == order[0][1].magnitude]
+    if len(best) < 2 or len(best) == len(order):
+        return None
+    names = _joined([shown(p.title) for p, _ in best])
+    cited = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in best)
+    rest = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in values if (p, fact) not in best)
+    verdict = _winning(plan.scale, plan.compare_on, True, plural=True)
+    return f"The {names} {verdict}: {cited} vs {rest}."
+
+
+def _winning(
+    scale: Scale | None, compare_on: str, of_several: bool, *, plural: bool = False
+) -> str:
+    """What the winner of a comparison is: "is cheaper", "is lightest", "has the highest
+    stock" ("are", "have" for a tie)."""
+    be, have = ("are", "have") if plural else ("is", "has")
+    if scale is not None and scale.order == compare_on and scale.label:
+        form = scale.forms[1] if of_several else scale.forms[0]
+        if scale.noun:  # "has the longer warranty", "has more stock"
+            article = "" if form in _BARE_COMPARATIVES else "the "
+            return f"{have} {article}{form} {scale.noun}"
+        return f"{be} the {form}" if of_several else f"{be} {form}"
+    key, descending = split_order(compare_on)
+    two, several = _PRICE_RATING.get((key, descending), ("wins", "wins"))
+    return f"{be} {several if of_several else two}"
 
 
 def _all_equal(execution: Execution, key: str) -> bool:
@@ -194,18 +235,48 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         said = " ".join(execution.made_for)
         lines.append(f'The catalog sells no "{said}", only products made for them:')
     elif plan.sort and execution.matched is not None:
-        lines.append(f"Of the {execution.matched} matching products in the catalog:")
+        counted = "product" if execution.matched == 1 else "products"
+        lines.append(f"Of the {execution.matched} matching {counted} in the catalog{_by(plan)}:")
     elif plan.intent == "recommend":
         lines.append("Here is what I'd suggest from the catalog:")
     else:
         lines.append("Here is what I found in the catalog:")
+    scale = plan.scale
+    if scale is not None and scale.key is None and scale.superlative:
+        unranked = f'The catalog records nothing to rank "{scale.word}" by'
+        lines.insert(0, f"{unranked}, so this list is not in that order.")
+    ordered_by = scale.key if scale is not None and plan.sort == scale.order else None
     for position, hit in enumerate(hits, start=1):
-        lines.append(f"{position}. {listing_line(hit, view)} [{hit.product_id}]")
+        facts = next((p for p in execution.products if p.product_id == hit.product_id), None)
+        value = facts.field(ordered_by) if facts and ordered_by else None
+        shown_value = f"; {value.label}: {value.text}" if value else ""
+        lines.append(f"{position}. {listing_line(hit, view)}{shown_value} [{hit.product_id}]")
+    if ordered_by and scale is not None and scale.label:
+        lines += _unranked(execution.unordered, scale.label.lower())
     sources = [
         Source(hit.product_id, hit.title, hit.snippet[:SNIPPET_CHARS], round(hit.score, 4))
         for hit in hits
     ]
     return Answer("\n".join(lines), sources)
+
+
+def _unranked(counts: tuple[int, int], label: str) -> list[str]:
+    """Why some matching products are not in an attribute's order."""
+    missing, other_units = counts
+    parts = []
+    if missing:
+        parts.append(f"{missing} with no {label} in the catalog")
+    if other_units:
+        parts.append(f"{other_units} with a {label} in other units")
+    return [f"Not ranked: {' and '.join(parts)}."] if parts else []
+
+
+def _by(plan: RequestPlan) -> str:
+    """ ", by weight, lightest first": the order of a list sorted by an attribute."""
+    scale = plan.scale
+    if scale is None or scale.label is None or plan.sort != scale.order:
+        return ""
+    return f", by {scale.label.lower()}, {scale.forms[1]} first"
 
 
 def _source(product: ProductFacts, snippet: str) -> Source:

@@ -20,12 +20,14 @@ from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import blank, content_words, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
-from service.answering.conditions import holds
+from service.answering.conditions import attribute_value, holds
 from service.answering.facts import Execution, PassageFact, ProductFacts
+from service.answering.measures import measure, ranked
 from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
 from service.answering.record import about, field_fact, is_itself, meets, subject_words
 from service.answering.references import ProductRef, pointer_spans
+from service.answering.scales import split_order
 from service.answering.stand_ins import close, context_hits, made_for_hits, standing_hits
 
 # Dropped one after another until something matches, least important first.
@@ -37,7 +39,6 @@ RELAX_ORDER: tuple[tuple[str, ...], ...] = (
     ("category",),
 )
 MAX_PASSAGES = 5
-_SORT_FIELD = {"price_asc": ("price", False), "price_desc": ("price", True)}
 _DEFAULT_COMPARE = ("price", "rating", "brand")
 _LISTED = ("price", "brand", "rating")
 _OVERVIEW = ("price", "brand", "rating", "availability")
@@ -125,7 +126,8 @@ class Executor:
             execution.evidence_score = best
             execution.answerable = best is not None and self.ranker.answerable(best)
         if plan.intent == "compare" and plan.compare_on:
-            execution.winner = _winner(execution.products, plan.compare_on)
+            dimension = plan.scale.component if plan.scale else None
+            execution.winner = _winner(execution.products, plan.compare_on, dimension)
 
     def _facts(self, ref: ProductRef, keys: list[str], view: CatalogView) -> ProductFacts:
         entry = view.products.get(ref.product_id)
@@ -177,13 +179,25 @@ class Executor:
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
             ids = {hit.product_id for hit in hits if close(hit)}
             relevant = [entry for entry in matching if entry.product_id in ids]
-        field, descending = _SORT_FIELD.get(plan.sort or "", ("rating", True))
-        valued = [entry for entry in relevant if getattr(entry, field) is not None]
-        valued.sort(key=lambda entry: (getattr(entry, field), entry.product_id), reverse=descending)
+        key, descending = split_order(plan.sort or "rating_desc")
+        relevant.sort(key=lambda entry: entry.product_id)
+        if key in ("price", "rating"):
+            valued = [entry for entry in relevant if getattr(entry, key) is not None]
+            valued.sort(
+                key=lambda entry: (getattr(entry, key), entry.product_id), reverse=descending
+            )
+            chosen = [entry.product_id for entry in valued[: plan.k]]
+        else:  # an attribute: "the lightest", "the longest warranty"
+            dimension = plan.scale.component if plan.scale else None
+            values = [(e.product_id, _value(view, e.product_id, key)) for e in relevant]
+            order = ranked(values, descending=descending, dimension=dimension)
+            chosen = [product_id for product_id, _ in order[: plan.k]]
+            measured = sum(1 for _, value in values if measure(value, dimension) is not None)
+            execution.unordered = (len(relevant) - measured, measured - len(order))
         execution.matched = len(relevant)
-        chosen = [entry.product_id for entry in valued[: plan.k]]
         execution.hits = self.searcher.products(chosen)
-        execution.products = [_listing(hit, view) for hit in execution.hits]
+        shown_key = None if key in _LISTED else key
+        execution.products = [_listing(hit, view, shown_key) for hit in execution.hits]
 
     # -- retrieval --------------------------------------------------------------------------
     def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
@@ -252,11 +266,12 @@ def _metadata(entry: ProductEntry | None) -> dict[str, Any]:
     return {"price": entry.price, "brand": entry.brand, "rating": entry.rating}
 
 
-def _listing(hit: ProductHit, view: CatalogView) -> ProductFacts:
-    """A listed product with the facts a list shows (price, brand, rating)."""
+def _listing(hit: ProductHit, view: CatalogView, ordered_by: str | None = None) -> ProductFacts:
+    """A listed product with the facts a list shows (price, brand, rating, and the attribute
+    the list is ordered by)."""
     facts = ProductFacts(hit.product_id, hit.title, dict(hit.metadata))
     entry = view.products.get(hit.product_id)
-    for key in _LISTED:
+    for key in (*_LISTED, *([ordered_by] if ordered_by else [])):
         fact = field_fact(hit.product_id, key, hit.record, entry, view)
         if fact is not None:
             facts.fields.append(fact)
@@ -264,26 +279,28 @@ def _listing(hit: ProductHit, view: CatalogView) -> ProductFacts:
 
 
 def _compare_key(compare_on: str | None) -> str | None:
-    return None if compare_on is None else compare_on.split("_", 1)[0]
+    return None if compare_on is None else split_order(compare_on)[0]
+
+
+def _value(view: CatalogView, product_id: str, key: str) -> Any:
+    record = view.record(product_id)
+    attributes = record.get("attributes")
+    return attribute_value(record, attributes if isinstance(attributes, dict) else {}, key)
 
 
 def _any_has(view: CatalogView, refs: list[ProductRef], key: str) -> bool:
     return any(getattr(view.products.get(ref.product_id), key, None) for ref in refs)
 
 
-def _winner(products: list[ProductFacts], compare_on: str) -> str | None:
-    key, direction = compare_on.split("_", 1)
-    valued = [
-        (fact.value, product.product_id)
-        for product in products
-        if (fact := product.field(key)) is not None and isinstance(fact.value, int | float)
-    ]
-    if len(valued) < 2:
+def _winner(products: list[ProductFacts], compare_on: str, dimension: str | None) -> str | None:
+    key, descending = split_order(compare_on)
+    values = [(p.product_id, fact.value) for p in products if (fact := p.field(key)) is not None]
+    order = ranked(values, descending=descending, dimension=dimension)
+    if len(order) < 2:
         return None
-    best = min(valued) if direction == "asc" else max(valued)
-    if sum(1 for value, _ in valued if value == best[0]) > 1:
+    if order[0][1].magnitude == order[1][1].magnitude:
         return None  # a tie has no winner
-    return best[1]
+    return order[0][0]
 
 
 def _without_span(message: str, span: tuple[int, int] | None) -> str:

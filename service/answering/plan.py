@@ -44,6 +44,7 @@ from service.answering.references import (
     points_back,
     referenced_from_history,
 )
+from service.answering.scales import Scale, find_scale, split_order
 from service.answering.types import Turn
 
 DEFAULT_K = 5
@@ -61,12 +62,13 @@ class RequestPlan:
     attributes: list[AskedAttribute] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
     conditions: list[dict[str, Any]] = field(default_factory=list)
-    sort: str | None = None  # "price_asc" | "price_desc" | "rating_desc"
+    sort: str | None = None  # "<key>_asc" | "<key>_desc": price, rating or an attribute
     k: int = DEFAULT_K
     compare_on: str | None = None  # the attribute a comparison is decided on
     grounded: bool = True  # the message has catalog content (words, names, constraints)
     spans: list[tuple[int, int]] = field(default_factory=list)  # constraint phrases
     foreign_currency: str | None = None  # a price in another currency, not applied
+    scale: Scale | None = None  # a graded word ordering by an attribute ("the lightest")
 
     def to_dict(self) -> dict[str, Any]:
         """What responses expose as ``plan``."""
@@ -88,6 +90,7 @@ class Planner:
     def __init__(self, embeddings: Embeddings) -> None:
         self.embeddings = embeddings
         self.intents = IntentClassifier(embeddings)
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     def plan(
         self,
@@ -102,6 +105,7 @@ class Planner:
         """``earlier``: product ids of the previous answers, newest first (cited ids)."""
         products = named_products(message, view)
         constraints = parse_constraints(message, view)
+        scale = self._scale(message, constraints, view)
         # "Apple products": the brand, not the fruit of that name; unless the message asks for
         # a product's attributes ("Apple: weight and minimum order?").
         vocabulary = constraints.filters.brand or constraints.filters.category
@@ -121,6 +125,7 @@ class Planner:
             # Words that named a product are not brand or category constraints.
             named = [ref.span for ref in products if ref.span]
             constraints = parse_constraints(blank(message, named), view)
+            scale = self._scale(blank(message, named), constraints, view)
         refs_from_history: list[ProductRef] = []
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
@@ -151,6 +156,7 @@ class Planner:
             compare_on=constraints.compare_on,
             spans=list(constraints.spans),
             foreign_currency=constraints.foreign_currency,
+            scale=scale,
         )
         plan.intent = self._intent(plan, constraints, view, vectors[0])
         if plan.intent in ("search", "recommend"):
@@ -187,6 +193,27 @@ class Planner:
             plan.query = _refined_query(message, history)
         return plan
 
+    def _scale(self, text: str, constraints: Constraints, view: CatalogView) -> Scale | None:
+        """A graded word other than price's and rating's, as the constraints' order: a
+        superlative sorts, a comparative is a comparison's dimension."""
+        if constraints.sort or constraints.compare_on:
+            return None
+        scale = find_scale(text, view, view.attribute_index(self.embeddings), self._vector)
+        if scale is None:
+            return None
+        constraints.spans.append(scale.span)
+        if scale.superlative:
+            constraints.sort = scale.order
+        else:
+            constraints.compare_on = scale.order
+        return scale
+
+    def _vector(self, word: str) -> np.ndarray:
+        if word not in self._word_vectors:
+            vector = np.asarray(self.embeddings.embed_query(word), np.float32)
+            self._word_vectors[word] = vector  # the graded words' few dimensions
+        return self._word_vectors[word]
+
     def _asks_attributes(
         self, message: str, spans: list[tuple[int, int]], view: CatalogView
     ) -> bool:
@@ -201,6 +228,7 @@ class Planner:
     ) -> RequestPlan:
         """A search's plan: the constraints and sort of the query (no intent, no attributes)."""
         constraints = parse_constraints(query, view)
+        scale = self._scale(query, constraints, view)
         return RequestPlan(
             intent="search",
             message=query,
@@ -211,6 +239,7 @@ class Planner:
             k=k,
             spans=list(constraints.spans),
             foreign_currency=constraints.foreign_currency,
+            scale=scale,
         )
 
     # -- intent -----------------------------------------------------------------------------
@@ -230,7 +259,7 @@ def _constraints_as_questions(
     parsed = plan.filters.model_dump(exclude_none=True)
     wanted = [key for names, key in _FILTER_QUESTIONS if any(name in parsed for name in names)]
     if plan.intent == "attribute" and plan.compare_on and not asked:
-        wanted.append(plan.compare_on.split("_", 1)[0])
+        wanted.append(split_order(plan.compare_on)[0])
     for key in wanted:
         if key not in asked:
             attribute = next((a for a in view.askable() if a.key == key), None)

@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from catalog.models import ProductHit
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
+from service.answering.scales import split_order
 from service.answering.types import Turn
 from service.answering.wording import listing_line
 
@@ -27,7 +28,8 @@ _PASSAGE_CHARS = 400
 _PASSAGES = 3
 _HISTORY_TURNS = 4
 _HISTORY_CHARS = 400
-_DIRECTION = {"asc": "lower wins", "desc": "higher wins"}
+_DIRECTION = {False: "lower wins", True: "higher wins"}
+_LISTED = ("price", "brand", "rating")  # what listing_line already shows
 
 
 @lru_cache(maxsize=8)
@@ -56,9 +58,15 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
     lines = [f"intent: {plan.intent}"]
     if plan.attributes:
         lines.append("asked: " + ", ".join(item.label for item in plan.attributes))
+    scale = plan.scale
     if plan.compare_on:
-        key, direction = plan.compare_on.split("_", 1)
-        lines.append(f"compared on: {key.capitalize()} ({_DIRECTION[direction]})")
+        key, descending = split_order(plan.compare_on)
+        label = scale.label if scale is not None and scale.key == key else key.capitalize()
+        lines.append(f"compared on: {label} ({_DIRECTION[descending]})")
+    if scale is not None and scale.label and plan.sort == scale.order:
+        lines.append(f"sorted by: {scale.label} ({scale.forms[1]} first)")
+    if scale is not None and scale.key is None:
+        lines.append(f'not ordered: the catalog records nothing to rank "{scale.word}" by')
     filters = plan.filters.model_dump(exclude_none=True)
     if filters:
         lines.append("filters: " + ", ".join(f"{name} {value}" for name, value in filters.items()))
@@ -71,7 +79,7 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
     if execution.unmatched:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):
-        lines += [_listing(hit, view) for hit in execution.hits]
+        lines += [_listing(hit, view, execution) for hit in execution.hits]
         if not execution.hits:
             lines.append("(no product of the catalog matches)")
     else:
@@ -97,8 +105,12 @@ def _product(product: ProductFacts, execution: Execution) -> list[str]:
     return lines
 
 
-def _listing(hit: ProductHit, view: CatalogView) -> str:
-    return f"[{hit.product_id}] {listing_line(hit, view)}"
+def _listing(hit: ProductHit, view: CatalogView, execution: Execution) -> str:
+    """A listed product; with the value of the attribute the list is ordered by."""
+    facts = next((p for p in execution.products if p.product_id == hit.product_id), None)
+    shown = [f"{f.label}: {f.text}" for f in facts.fields if f.key not in _LISTED] if facts else []
+    extra = f"; {'; '.join(shown)}" if shown else ""
+    return f"[{hit.product_id}] {listing_line(hit, view)}{extra}"
 
 
 def build_messages(

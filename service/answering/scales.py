@@ -1,0 +1,214 @@
+"""Superlatives and comparatives over any numeric attribute: "the lightest laptop", "which has
+the longest warranty?", "is the X bigger than the Y?".
+
+The words are English grammar: a graded adjective, the dimension it measures and whether more
+comes first ("lightest": weight, least first). Which attribute they order by comes from the
+catalog: the noun after the word when one numeric attribute's label holds it ("longest
+warranty", "biggest discount"); else the dimension itself, by a label word, then by meaning
+(the attribute whose label is closest to "weight" in embedding space, when it is close enough
+and clearly closest). Open quantifiers ("most", "highest", "fewest") order only by an attribute
+the following words name ("the most stock"). A graded word this catalog has nothing to order
+by is still reported (``key`` None), so the answer can say its list is not in that order.
+Price and rating have their own words (constraints.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from catalog.profile import AttributeProfile, FieldRole
+from catalog.text import has_digit, tokens
+from service.answering.attributes import ASKED_SIMILARITY, MARGIN, named_by_word
+from service.answering.catalog_view import AttributeIndex, CatalogView
+from service.answering.measures import measure
+
+# (superlative, comparative, dimension measured, more first). A dimension of None: an open
+# quantifier, meaningful only with the attribute it is followed by.
+_GRADES: tuple[tuple[str, str | None, str | None, bool], ...] = (
+    ("heaviest", "heavier", "weight", True),
+    ("lightest", "lighter", "weight", False),
+    ("biggest", "bigger", "size", True),
+    ("largest", "larger", "size", True),
+    ("smallest", "smaller", "size", False),
+    ("longest", "longer", "length", True),
+    ("shortest", "shorter", "length", False),
+    ("tallest", "taller", "height", True),
+    ("widest", "wider", "width", True),
+    ("narrowest", "narrower", "width", False),
+    ("deepest", "deeper", "depth", True),
+    ("shallowest", "shallower", "depth", False),
+    ("thickest", "thicker", "thickness", True),
+    ("thinnest", "thinner", "thickness", False),
+    ("newest", "newer", "date", True),
+    ("latest", None, "date", True),
+    ("oldest", "older", "date", False),
+    ("most", "more", None, True),
+    ("highest", "higher", None, True),
+    ("greatest", "greater", None, True),
+    ("maximum", None, None, True),
+    ("least", "less", None, False),
+    ("fewest", "fewer", None, False),
+    ("lowest", "lower", None, False),
+    ("minimum", None, None, False),
+)
+_WORDS = {
+    word: (superlative, comparative or superlative, dimension, more_first, word == superlative)
+    for superlative, comparative, dimension, more_first in _GRADES
+    for word in (superlative, comparative)
+    if word is not None
+}
+_HEAD_WORDS = 3  # the noun a graded word applies to follows within three words
+_BOUND = re.compile(r"^\s*than\s+\d")  # "more than 2": a bound, not an order
+_BREAK = re.compile(r"[,;:?!.]")
+_IDIOM = re.compile(r"\b(?:no|any)\s+$")  # "no longer available", "any more"
+_ROLES = {
+    FieldRole.STOCK,
+    FieldRole.POLICY,
+    FieldRole.QUANTITY,
+    FieldRole.NUMBER,
+    FieldRole.TEXT,
+    FieldRole.OTHER,
+}
+_ORDERED_TYPES = ("number", "quantity", "date")
+
+
+@dataclass(frozen=True)
+class Scale:
+    word: str  # as the shopper wrote it
+    superlative: bool
+    descending: bool  # more first
+    key: str | None  # the attribute ordered by; None: nothing in this catalog measures it
+    label: str | None
+    component: str | None  # the dimension, for objects of several numbers ("width")
+    span: tuple[int, int]
+    forms: tuple[str, str]  # (comparative, superlative) as answers say them
+    noun: str | None = None  # the words that named the attribute ("warranty"), if any
+
+    @property
+    def order(self) -> str | None:
+        if self.key is None:
+            return None
+        return f"{self.key}_{'desc' if self.descending else 'asc'}"
+
+
+def split_order(order: str) -> tuple[str, bool]:
+    """``"weight_asc"`` -> ``("weight", False)``: the key (which may hold "_") and descending."""
+    key, _, direction = order.rpartition("_")
+    return key, direction == "desc"
+
+
+def find_scale(
+    text: str, view: CatalogView, index: AttributeIndex, embed: Callable[[str], np.ndarray]
+) -> Scale | None:
+    """The first graded word of ``text`` (folded) and the attribute it orders by."""
+    title_words = view.idf
+    candidates = ordered_attributes(view)
+    for token in tokens(text):
+        grade = _WORDS.get(token.text)
+        if grade is None:
+            continue
+        superlative, comparative, dimension, more_first, is_superlative = grade
+        after = text[token.end :]
+        if _BOUND.match(after) or (not is_superlative and _IDIOM.search(text[: token.start])):
+            continue
+        head, head_end = _head(after)
+        attribute = named_by_word(head, candidates) if head else None
+        if attribute is not None and token.text in _label_words(attribute):
+            continue  # "the minimum order quantity": the label, not an order
+        named = attribute is not None
+        if attribute is not None:
+            head, head_end = _naming(after, head_end, attribute)
+        if attribute is None and token.stem in title_words:
+            continue  # a catalog selling lighters: "lighter" names them, unless it grades one
+        if attribute is None and dimension is not None:
+            attribute = named_by_word(dimension, candidates) or _closest(
+                dimension, candidates, index, embed
+            )
+        if attribute is None and dimension is None:
+            continue  # "tell me more": an open quantifier orders only by what it names
+        forms = _forms(superlative, comparative, more_first)
+        return Scale(
+            word=token.text,
+            superlative=is_superlative,
+            descending=more_first,
+            key=attribute.key if attribute else None,
+            label=attribute.label if attribute else None,
+            component=dimension,
+            span=(token.start, token.end + head_end if named else token.end),
+            forms=forms,
+            noun=head if named else None,
+        )
+    return None
+
+
+def ordered_attributes(view: CatalogView) -> list[AttributeProfile]:
+    """Attributes whose values are amounts: numbers, quantities, dates, objects of numbers,
+    or texts that mostly state a number ("1 year warranty", "No warranty")."""
+    found = []
+    for attribute in view.profile.attributes:
+        if attribute.role not in _ROLES:
+            continue
+        if attribute.type in _ORDERED_TYPES:
+            found.append(attribute)
+        elif attribute.type == "object" and attribute.examples:
+            if sum(map(has_digit, attribute.examples)) * 2 > len(attribute.examples):
+                found.append(attribute)
+        elif attribute.type == "text" and attribute.examples:
+            # A number with a unit or "No ...": an amount; "BEA-ESS-001" is a code.
+            amounts = [m for m in map(measure, attribute.examples) if m is not None and m.kind]
+            if len(amounts) * 2 > len(attribute.examples):
+                found.append(attribute)
+    return found
+
+
+def _head(after: str) -> tuple[str, int]:
+    """The words following a graded word, up to a clause break or "than" (and where they end)."""
+    words = []
+    end = 0
+    for token in tokens(after)[:_HEAD_WORDS]:
+        if token.text in ("than", "or", "and") or _BREAK.search(after[end : token.start]):
+            break
+        words.append(token.text)
+        end = token.end
+    return " ".join(words), end
+
+
+def _naming(after: str, head_end: int, attribute: AttributeProfile) -> tuple[str, int]:
+    """The head words up to the last one the attribute's label holds ("discount", not
+    "discount on phones"), and where they end."""
+    label = {token.stem for token in tokens(attribute.label)}
+    words = [token for token in tokens(after[:head_end])]
+    last = max(i for i, token in enumerate(words) if token.stem in label)
+    return " ".join(token.text for token in words[: last + 1]), words[last].end
+
+
+def _closest(
+    dimension: str,
+    candidates: list[AttributeProfile],
+    index: AttributeIndex,
+    embed: Callable[[str], np.ndarray],
+) -> AttributeProfile | None:
+    rows = [i for i, a in enumerate(index.attributes) if any(a.key == c.key for c in candidates)]
+    if not rows:
+        return None
+    scores = index.label_vectors[rows] @ embed(dimension)
+    order = np.argsort(-scores)
+    best = float(scores[order[0]])
+    runner_up = float(scores[order[1]]) if len(order) > 1 else -1.0
+    if best < ASKED_SIMILARITY or best - runner_up < MARGIN:
+        return None
+    return index.attributes[rows[int(order[0])]]
+
+
+def _label_words(attribute: AttributeProfile) -> set[str]:
+    return {token.text for token in tokens(attribute.label)}
+
+
+def _forms(superlative: str, comparative: str, more_first: bool) -> tuple[str, str]:
+    if comparative != superlative:
+        return comparative, superlative
+    return ("higher", "highest") if more_first else ("lower", "lowest")  # "maximum"
