@@ -177,7 +177,8 @@ def _verdict(
         if not states(answer, value, locale):
             return f"does not state {value!r}"
     first = question.first_id
-    if first is not None and question.intent == "superlative" and cited[:1] != [first]:
+    ranked = question.intent in ("superlative", "ordered")
+    if first is not None and ranked and cited[:1] != [first]:
         return f"first product is {cited[:1]}, not [{first}]"
     compared = first is not None and question.intent == "compare"
     if compared and first is not None and not _names_winner(answer, first, record):

@@ -9,7 +9,8 @@ questions through several phrasings:
 - ``compare``: two products of the same category, "which is cheaper", gold = the cheaper one;
 - ``search``: a category with a price ceiling, gold = every cited product meets both;
   ``superlative``: "cheapest <category>", gold = the catalog's cheapest product whose category
-  path holds that category (at any level, as the API's category filter does);
+  path holds that category (at any level, as the API's category filter does); ``ordered``:
+  "which <category> has the highest <numeric attribute>?", gold = the one product with it;
 - ``follow_up``: a search, then "how much is the second one?" about the API's own list;
 - ``unanswerable``: a field no record of the catalog has; ``small_talk``, ``help`` and
   ``out_of_scope``: fixed dialogue lines (no products, refusal only for out of scope).
@@ -44,6 +45,10 @@ MULTI_PHRASES = ("What are the {a} and the {b} of the {title}?", "{title} - {a} 
 COMPARE_PHRASES = (
     "Which is cheaper, the {a} or the {b}?",
     "Is the {a} or the {b} less expensive?",
+)
+ORDERED_PHRASES = (
+    "Which {category} has the {most} {label}?",
+    "What is the {category} with the {most} {label}?",
 )
 _SKIP_KEYS = re.compile(r"image|thumbnail|url|link|meta|review|snippet|tag|sku|barcode|id$", re.I)
 _MAX_VALUE_CHARS = 60
@@ -111,6 +116,7 @@ def generate(products: list[Product], catalog: str, per_intent: int = 20) -> lis
         )
     questions += _compare(rng, titled, catalog, per_intent)
     questions += _searches(rng, products, catalog, per_intent)
+    questions += _ordered(rng, products, catalog, per_intent)
     for n, product in enumerate(_sample(rng, titled, per_intent // 2)):
         label = UNANSWERABLE_FIELDS[n % len(UNANSWERABLE_FIELDS)]
         if any(label.split()[0] in json.dumps(p.attributes).lower() for p in products[:200]):
@@ -244,6 +250,58 @@ def _searches(
             )
         )
     return questions
+
+
+def _ordered(
+    rng: random.Random, products: list[Product], catalog: str, count: int
+) -> list[IntentQuestion]:
+    """ "Which <category> has the highest <numeric attribute>?": gold = the one product of the
+    category (at any level of its path) with that value, when no other shares it."""
+    keys = sorted(
+        {
+            key
+            for p in products
+            for key, value in p.attributes.items()
+            if _plain_number(value) and not _SKIP_KEYS.search(key)
+        }
+    )
+    categories = sorted({level for p in products for level in _path(p)})
+    cases = []
+    for key in keys:
+        for category in categories:
+            valued = [
+                (float(p.attributes[key]), p)
+                for p in products
+                if category in _path(p) and _plain_number(p.attributes.get(key))
+            ]
+            if len(valued) >= _MIN_LISTED:
+                cases.append((key, category, valued))
+    questions = []
+    for n, (key, category, valued) in enumerate(_sample(rng, cases, count)):
+        highest = n % 2 == 0
+        best = max(v for v, _ in valued) if highest else min(v for v, _ in valued)
+        winners = [p for v, p in valued if v == best]
+        if len(winners) != 1:
+            continue  # a tie has no one gold product
+        phrase = ORDERED_PHRASES[n % len(ORDERED_PHRASES)]
+        question = phrase.format(
+            category=category, label=_label(key), most="highest" if highest else "lowest"
+        )
+        questions.append(
+            _q(
+                catalog,
+                "ordered",
+                n,
+                question,
+                first_id=winners[0].product_id,
+                constraints={"category": category},
+            )
+        )
+    return questions
+
+
+def _plain_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _listable_level(products: list[Product], path: list[str]) -> str | None:

@@ -65,6 +65,8 @@ _HEAD_WORDS = 3  # the noun a graded word applies to follows within three words
 _BOUND = re.compile(r"^\s*than\s+\d")  # "more than 2": a bound, not an order
 _BREAK = re.compile(r"[,;:?!.]")
 _IDIOM = re.compile(r"\b(?:no|any)\s+$")  # "no longer available", "any more"
+# "lasts longest" is time, "the longest sofa" space: only a label naming it decides.
+_TIME_OR_SPACE = frozenset({"length"})
 _ROLES = {
     FieldRole.STOCK,
     FieldRole.POLICY,
@@ -125,9 +127,9 @@ def find_scale(
         if attribute is None and token.stem in title_words:
             continue  # a catalog selling lighters: "lighter" names them, unless it grades one
         if attribute is None and dimension is not None:
-            attribute = named_by_word(dimension, candidates) or _closest(
-                dimension, candidates, index, embed
-            )
+            attribute = named_by_word(dimension, candidates)
+            if attribute is None and dimension not in _TIME_OR_SPACE:
+                attribute = _closest(dimension, candidates, index, embed)
         if attribute is None and dimension is None:
             continue  # "tell me more": an open quantifier orders only by what it names
         forms = _forms(superlative, comparative, more_first)

@@ -3,8 +3,9 @@ the cited products' records, refusals exactly when they should be."""
 
 from __future__ import annotations
 
+from catalog.models import Product
 from evaluation.intent_run import IntentResult, run, states, summarise
-from evaluation.intents import IntentQuestion
+from evaluation.intents import IntentQuestion, generate
 
 
 def test_numbers_are_read_in_the_catalog_locale() -> None:
@@ -60,3 +61,22 @@ def test_guard_replacements_are_counted_from_the_reason() -> None:
         reason="the model's answer failed the fact check (states '$5')",
     )
     assert result.replaced and summarise([result])["all"]["guard_replaced"] == 1
+
+
+def test_ordered_questions_have_the_one_product_with_the_extreme_value() -> None:
+    def product(pid: str, category: str, weight: float) -> Product:
+        return Product(
+            product_id=pid, title=f"Item {pid}", category=category, attributes={"weight": weight}
+        )
+
+    # Category "a": one heaviest and one lightest; category "b": a tie at both ends.
+    products = [product("1", "a", 3), product("2", "a", 1), product("3", "a", 2)]
+    products += [product(str(i), "b", 5) for i in range(4, 7)]
+    ordered = [q for q in generate(products, "t") if q.intent == "ordered"]
+    assert ordered
+    for question in ordered:
+        assert question.constraints == {"category": "a"}
+        assert question.first_id == ("1" if "highest" in question.question else "2")
+    post, record = _runner("1. Item 2 [2]\n2. Item 1 [1]")
+    results = run(ordered, post, record, "en_US", "extractive")
+    assert [r.correct for r in results] == [q.first_id == "2" for q in ordered]
