@@ -190,3 +190,12 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 def has_digit(word: str) -> bool:
     return any(char.isdigit() for char in word)
+
+
+# A preposition ending a question asks about a relation ("what is it made of?", "what is it
+# for?"), not for the thing itself ("what is it?"); "about" closes "what is it about?".
+_STRANDED = re.compile(r"\b(?:of|for|with|from|in|on|to|by|into|onto)\s*[?.!]*\s*$")
+
+
+def stranded_preposition(text: str) -> bool:
+    return _STRANDED.search(fold(text)) is not None

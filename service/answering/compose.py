@@ -193,6 +193,8 @@ def _winning(
     be, have = ("are", "have") if plural else ("is", "has")
     if scale is not None and scale.order == compare_on and scale.label:
         form = scale.forms[1] if of_several else scale.forms[0]
+        if scale.noun and scale.adjective:  # "is more popular", "is the most popular"
+            return f"{be} {'' if form in _BARE_COMPARATIVES else 'the '}{form} {scale.noun}"
         if scale.noun:  # "has the longer warranty", "has more stock"
             article = "" if form in _BARE_COMPARATIVES else "the "
             return f"{have} {article}{form} {scale.noun}"
@@ -274,9 +276,13 @@ def _unranked(counts: tuple[int, int], label: str) -> list[str]:
 def _by(plan: RequestPlan) -> str:
     """ ", by weight, lightest first": the order of a list sorted by an attribute."""
     scale = plan.scale
-    if scale is None or scale.label is None or plan.sort != scale.order:
+    if scale is not None and scale.label is not None and plan.sort == scale.order:
+        return f", by {scale.label.lower()}, {scale.forms[1]} first"
+    if plan.sort is None:
         return ""
-    return f", by {scale.label.lower()}, {scale.forms[1]} first"
+    key, descending = split_order(plan.sort)
+    order = _PRICE_RATING.get((key, descending))
+    return f", {order[1]} first" if order else ""
 
 
 def _source(product: ProductFacts, snippet: str) -> Source:

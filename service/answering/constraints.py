@@ -90,6 +90,7 @@ class Constraints:
     compare_on: str | None = None  # "price_asc" / "price_desc" / "rating_desc"
     count: int | None = None  # how many the shopper asked to see ("top 3")
     foreign_currency: str | None = None  # a price given in another currency (not applied)
+    unrated: str | None = None  # a rating superlative in a catalog without ratings
     spans: list[tuple[int, int]] = field(default_factory=list)  # characters they came from
 
     @property
@@ -121,10 +122,13 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
         (_RATING_DESC, "rating_desc"),
     ):
         match = pattern.search(text)
-        if match is not None:
-            found.spans.append(match.span())
-            if sort != "rating_desc" or view.profile.rating_scale is not None:
-                found.sort = sort
+        if match is None:
+            continue
+        found.spans.append(match.span())
+        if sort == "rating_desc" and view.profile.rating_scale is None:
+            found.unrated = match.group()  # no ratings: "most popular" may name another field
+        else:
+            found.sort = sort
     count = _COUNT.search(text)
     if count is not None:
         found.count = min(MAX_COUNT, int(next(g for g in count.groups() if g)))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from catalog.models import Filters, ProductHit, ScoredChunk
-from catalog.text import blank, content_words, tokens
+from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value, holds
@@ -252,7 +252,8 @@ def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     spans = [ref.span for ref in refs if ref.span] + pointer_spans(plan.message)
     text = blank(plan.message, spans)
     words = {token.text for token in tokens(text)}
-    return not content_words(text) and not words & _SPECIFIC_QUESTION
+    asks = content_words(text) or stranded_preposition(plan.message)  # "what is it made of?"
+    return not asks and not words & _SPECIFIC_QUESTION
 
 
 def _names_all(hit: ProductHit, subject: list[str], view: CatalogView) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catalog.text import blank, content_words
+from catalog.text import blank, content_words, stranded_preposition
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intents import Intent, IntentGuess
@@ -100,8 +100,10 @@ def _asks_each(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     open question on each of them, not a table of their prices."""
     if plan.attributes or not all(ref.how in ("pronoun", "ordinal") for ref in refs):
         return False
-    # The pointers and constraints are no question: "are any of them under $50?".
-    return bool(content_words(blank(plan.message, pointer_spans(plan.message) + plan.spans)))
+    # The pointers and constraints are no question: "are any of them under $50?"; a stranded
+    # preposition is, whatever the stopword list holds ("what are they made of?").
+    rest = blank(plan.message, pointer_spans(plan.message) + plan.spans)
+    return bool(content_words(rest)) or stranded_preposition(plan.message)
 
 
 def _loose(refs: list[ProductRef]) -> bool:

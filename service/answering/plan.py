@@ -44,7 +44,7 @@ from service.answering.references import (
     points_back,
     referenced_from_history,
 )
-from service.answering.scales import Scale, find_scale, split_order
+from service.answering.scales import Scale, find_scale, split_order, unranked
 from service.answering.types import Turn
 
 DEFAULT_K = 5
@@ -199,6 +199,8 @@ class Planner:
         if constraints.sort or constraints.compare_on:
             return None
         scale = find_scale(text, view, view.attribute_index(self.embeddings), self._vector)
+        if scale is None and constraints.unrated:  # "best rated" where nothing is rated
+            return unranked(constraints.unrated, constraints.spans[-1])
         if scale is None:
             return None
         constraints.spans.append(scale.span)

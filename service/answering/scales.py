@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.profile import AttributeProfile, FieldRole
-from catalog.text import has_digit, tokens
+from catalog.text import content_words, has_digit, tokens
 from service.answering.attributes import ASKED_SIMILARITY, MARGIN, named_by_word
 from service.answering.catalog_view import AttributeIndex, CatalogView
 from service.answering.measures import measure
@@ -62,6 +62,7 @@ _WORDS = {
     if word is not None
 }
 _HEAD_WORDS = 3  # the noun a graded word applies to follows within three words
+_DERIVED_CHARS = 5  # "popular" -> "popularity"; "cat" is no stem of "category"
 _BOUND = re.compile(r"^\s*than\s+\d")  # "more than 2": a bound, not an order
 _BREAK = re.compile(r"[,;:?!.]")
 _IDIOM = re.compile(r"\b(?:no|any)\s+$")  # "no longer available", "any more"
@@ -89,6 +90,7 @@ class Scale:
     span: tuple[int, int]
     forms: tuple[str, str]  # (comparative, superlative) as answers say them
     noun: str | None = None  # the words that named the attribute ("warranty"), if any
+    adjective: bool = False  # those words describe the product ("more popular")
 
     @property
     def order(self) -> str | None:
@@ -118,7 +120,7 @@ def find_scale(
         if _BOUND.match(after) or (not is_superlative and _IDIOM.search(text[: token.start])):
             continue
         head, head_end = _head(after)
-        attribute = named_by_word(head, candidates) if head else None
+        attribute, adjective = _named_by_head(head, candidates)
         if attribute is not None and token.text in _label_words(attribute):
             continue  # "the minimum order quantity": the label, not an order
         named = attribute is not None
@@ -143,8 +145,14 @@ def find_scale(
             span=(token.start, token.end + head_end if named else token.end),
             forms=forms,
             noun=head if named else None,
+            adjective=adjective,
         )
     return None
+
+
+def unranked(words: str, span: tuple[int, int]) -> Scale:
+    """A superlative this catalog has nothing to order by ("best rated" with no ratings)."""
+    return Scale(words, True, True, None, None, None, span, (words, words))
 
 
 def ordered_attributes(view: CatalogView) -> list[AttributeProfile]:
@@ -179,12 +187,49 @@ def _head(after: str) -> tuple[str, int]:
     return " ".join(words), end
 
 
+def _named_by_head(
+    head: str, candidates: list[AttributeProfile]
+) -> tuple[AttributeProfile | None, bool]:
+    """The attribute the words after a graded word name, and whether they name it by an
+    adjective derived from its label ("more popular": "Popularity")."""
+    if not head:
+        return None, False
+    attribute = named_by_word(head, candidates)
+    if attribute is not None:
+        return attribute, False
+    derived = _derived(head, candidates)
+    return derived, derived is not None
+
+
+def _derived(head: str, candidates: list[AttributeProfile]) -> AttributeProfile | None:
+    """The one attribute whose label holds a word the head's word derives from or into
+    ("most popular": "Popularity"; "most discounted": "Discount"): one word begins the other,
+    and the shorter has at least _DERIVED_CHARS letters."""
+    said = content_words(head)
+    found = {
+        attribute.key: attribute
+        for attribute in candidates
+        for word in content_words(attribute.label)
+        if any(_derives(word, other) for other in said)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _derives(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) >= _DERIVED_CHARS and long.startswith(short) and short.isalpha()
+
+
 def _naming(after: str, head_end: int, attribute: AttributeProfile) -> tuple[str, int]:
     """The head words up to the last one the attribute's label holds ("discount", not
     "discount on phones"), and where they end."""
     label = {token.stem for token in tokens(attribute.label)}
-    words = [token for token in tokens(after[:head_end])]
-    last = max(i for i, token in enumerate(words) if token.stem in label)
+    words = tokens(after[:head_end])
+    last = max(
+        i
+        for i, token in enumerate(words)
+        if token.stem in label or any(_derives(token.stem, word) for word in label)
+    )
     return " ".join(token.text for token in words[: last + 1]), words[last].end
 
 

@@ -252,3 +252,14 @@ def test_a_question_on_any_of_the_listed_products_is_not_a_price_table(catalog: 
     assert set(parse_citations(follow.answer.text)) <= set(listed)
     priced = ask(catalog, "are any of them under $1000?", history)
     assert priced.plan.intent == "compare"
+
+
+def test_a_question_ending_in_a_preposition_is_asked_not_an_overview(catalog: Catalog) -> None:
+    # "made" is on the stopword list: the stranded "of" still makes it a question.
+    history, listed = _listed(catalog, _big_category())
+    follow = ask(catalog, "what are they made of?", history)
+    assert follow.plan.intent == "attribute"
+    assert "| Product |" not in follow.answer.text and "Price of" not in follow.answer.text
+    assert set(parse_citations(follow.answer.text)) <= set(listed)
+    one = ask(catalog, f"what is the {ROWS[0]['title']} made of?")
+    assert "Price of" not in one.answer.text  # a question, not the product's overview

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.answering.compose import compose
 from service.answering.conditions import attribute_value
+from service.answering.facts import Execution, FieldFact, ProductFacts
 from service.answering.measures import measure, ranked
 from service.answering.plan import Planner
 from service.answering.scales import ordered_attributes, split_order
@@ -146,3 +148,43 @@ def test_a_catalog_with_nothing_to_weigh_says_so(planner: Planner) -> None:
     result = planner.plan("what's the lightest phone?", [], view)
     assert result.scale is not None and result.scale.key is None
     assert result.sort is None  # not ordered by something else instead
+
+
+def test_without_ratings_popularity_words_name_a_field_the_label_derives_from(
+    planner: Planner,
+) -> None:
+    # Best Buy has no ratings: "most popular" orders by the field whose label holds the
+    # word "popular" derives into, if the catalog has one; "best rated" is said, not guessed.
+    view = catalog_view("bestbuy")
+    assert view.profile.rating_scale is None
+    popular = _attribute("bestbuy", "popular")
+    category = _category_with("bestbuy", popular)
+    result = planner.plan(f"what's the most popular {category}?", [], view)
+    assert result.sort == f"{popular}_desc"
+    assert result.scale is not None and result.scale.adjective
+    rated = planner.plan(f"best rated {category}", [], view)
+    assert rated.sort is None and rated.scale is not None and rated.scale.key is None
+    assert rated.scale.word == "best rated"
+    # Where ratings exist, the same words order by rating.
+    assert planner.plan("most popular laptops", [], catalog_view("demo")).sort == "rating_desc"
+
+
+def test_a_comparison_on_an_attribute_names_its_winner_in_the_shoppers_words(
+    planner: Planner,
+) -> None:
+    view = catalog_view("bestbuy")
+    popular = _attribute("bestbuy", "popular")
+    entries = sorted(view.products.values(), key=lambda e: e.product_id)[:3]
+    names = " or the ".join(e.title for e in entries[:2])
+    result = planner.plan(f"which is more popular, the {names}?", [], view)
+    assert result.intent == "compare" and result.compare_on == f"{popular}_desc"
+    values = {entries[0].product_id: 10, entries[1].product_id: 30}
+    products = []
+    for entry in entries[:2]:
+        value = values[entry.product_id]
+        fact = FieldFact(entry.product_id, popular, "Popularity", value, str(value))
+        products.append(ProductFacts(entry.product_id, entry.title, {}, fields=[fact]))
+    winner = entries[1]
+    execution = Execution(plan=result, products=products, winner=winner.product_id)
+    text = compose(execution, view).text
+    assert f"is more popular: 30 [{winner.product_id}] vs 10 [{entries[0].product_id}]" in text
