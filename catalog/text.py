@@ -192,9 +192,10 @@ def has_digit(word: str) -> bool:
     return any(char.isdigit() for char in word)
 
 
-# A preposition ending a question asks about a relation ("what is it made of?", "what is it
-# for?"), not for the thing itself ("what is it?"); "about" closes "what is it about?".
-_STRANDED = re.compile(r"\b(?:of|for|with|from|in|on|to|by|into|onto)\s*[?.!]*\s*$")
+# A preposition ending a question asks about a relation ("what is it made of?", "what does
+# it come with?"), not for the thing itself ("what is it?"); "what is it for?" and "what does
+# it sell for?" are answered by what it is (its description, its price), and so is "about".
+_STRANDED = re.compile(r"\b(?:of|with|from|in|on|by|into|onto)\s*[?.!]*\s*$")
 
 
 def stranded_preposition(text: str) -> bool:

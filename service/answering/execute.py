@@ -20,9 +20,9 @@ from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
-from service.answering.conditions import attribute_value, holds
+from service.answering.conditions import holds
 from service.answering.facts import Execution, PassageFact, ProductFacts
-from service.answering.measures import measure, ranked
+from service.answering.ordering import by_attribute, winner
 from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
 from service.answering.record import about, field_fact, is_itself, meets, subject_words
@@ -126,8 +126,7 @@ class Executor:
             execution.evidence_score = best
             execution.answerable = best is not None and self.ranker.answerable(best)
         if plan.intent == "compare" and plan.compare_on:
-            dimension = plan.scale.component if plan.scale else None
-            execution.winner = _winner(execution.products, plan.compare_on, dimension)
+            execution.winner = winner(execution.products, plan.compare_on, plan.scale)
 
     def _facts(self, ref: ProductRef, keys: list[str], view: CatalogView) -> ProductFacts:
         entry = view.products.get(ref.product_id)
@@ -188,12 +187,8 @@ class Executor:
             )
             chosen = [entry.product_id for entry in valued[: plan.k]]
         else:  # an attribute: "the lightest", "the longest warranty"
-            dimension = plan.scale.component if plan.scale else None
-            values = [(e.product_id, _value(view, e.product_id, key)) for e in relevant]
-            order = ranked(values, descending=descending, dimension=dimension)
-            chosen = [product_id for product_id, _ in order[: plan.k]]
-            measured = sum(1 for _, value in values if measure(value, dimension) is not None)
-            execution.unordered = (len(relevant) - measured, measured - len(order))
+            order, execution.unordered = by_attribute(relevant, view, key, descending, plan.scale)
+            chosen = order[: plan.k]
         execution.matched = len(relevant)
         execution.hits = self.searcher.products(chosen)
         shown_key = None if key in _LISTED else key
@@ -283,25 +278,8 @@ def _compare_key(compare_on: str | None) -> str | None:
     return None if compare_on is None else split_order(compare_on)[0]
 
 
-def _value(view: CatalogView, product_id: str, key: str) -> Any:
-    record = view.record(product_id)
-    attributes = record.get("attributes")
-    return attribute_value(record, attributes if isinstance(attributes, dict) else {}, key)
-
-
 def _any_has(view: CatalogView, refs: list[ProductRef], key: str) -> bool:
     return any(getattr(view.products.get(ref.product_id), key, None) for ref in refs)
-
-
-def _winner(products: list[ProductFacts], compare_on: str, dimension: str | None) -> str | None:
-    key, descending = split_order(compare_on)
-    values = [(p.product_id, fact.value) for p in products if (fact := p.field(key)) is not None]
-    order = ranked(values, descending=descending, dimension=dimension)
-    if len(order) < 2:
-        return None
-    if order[0][1].magnitude == order[1][1].magnitude:
-        return None  # a tie has no winner
-    return order[0][0]
 
 
 def _without_span(message: str, span: tuple[int, int] | None) -> str:

@@ -35,6 +35,7 @@ from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints, merge_filters, parse_constraints
 from service.answering.intent_rules import decide_intent, only_product
 from service.answering.intents import Intent, IntentClassifier
+from service.answering.ordering import OrderReader
 from service.answering.references import (
     ProductRef,
     definite,
@@ -44,7 +45,7 @@ from service.answering.references import (
     points_back,
     referenced_from_history,
 )
-from service.answering.scales import Scale, find_scale, split_order, unranked
+from service.answering.scales import Scale, split_order
 from service.answering.types import Turn
 
 DEFAULT_K = 5
@@ -90,7 +91,7 @@ class Planner:
     def __init__(self, embeddings: Embeddings) -> None:
         self.embeddings = embeddings
         self.intents = IntentClassifier(embeddings)
-        self._word_vectors: dict[str, np.ndarray] = {}
+        self.orders = OrderReader(embeddings)
 
     def plan(
         self,
@@ -105,7 +106,7 @@ class Planner:
         """``earlier``: product ids of the previous answers, newest first (cited ids)."""
         products = named_products(message, view)
         constraints = parse_constraints(message, view)
-        scale = self._scale(message, constraints, view)
+        scale = self.orders.read(message, constraints, view, len(products))
         # "Apple products": the brand, not the fruit of that name; unless the message asks for
         # a product's attributes ("Apple: weight and minimum order?").
         vocabulary = constraints.filters.brand or constraints.filters.category
@@ -125,7 +126,7 @@ class Planner:
             # Words that named a product are not brand or category constraints.
             named = [ref.span for ref in products if ref.span]
             constraints = parse_constraints(blank(message, named), view)
-            scale = self._scale(blank(message, named), constraints, view)
+            scale = self.orders.read(blank(message, named), constraints, view, len(products))
         refs_from_history: list[ProductRef] = []
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
@@ -193,29 +194,6 @@ class Planner:
             plan.query = _refined_query(message, history)
         return plan
 
-    def _scale(self, text: str, constraints: Constraints, view: CatalogView) -> Scale | None:
-        """A graded word other than price's and rating's, as the constraints' order: a
-        superlative sorts, a comparative is a comparison's dimension."""
-        if constraints.sort or constraints.compare_on:
-            return None
-        scale = find_scale(text, view, view.attribute_index(self.embeddings), self._vector)
-        if scale is None and constraints.unrated:  # "best rated" where nothing is rated
-            return unranked(constraints.unrated, constraints.spans[-1])
-        if scale is None:
-            return None
-        constraints.spans.append(scale.span)
-        if scale.superlative:
-            constraints.sort = scale.order
-        else:
-            constraints.compare_on = scale.order
-        return scale
-
-    def _vector(self, word: str) -> np.ndarray:
-        if word not in self._word_vectors:
-            vector = np.asarray(self.embeddings.embed_query(word), np.float32)
-            self._word_vectors[word] = vector  # the graded words' few dimensions
-        return self._word_vectors[word]
-
     def _asks_attributes(
         self, message: str, spans: list[tuple[int, int]], view: CatalogView
     ) -> bool:
@@ -230,7 +208,7 @@ class Planner:
     ) -> RequestPlan:
         """A search's plan: the constraints and sort of the query (no intent, no attributes)."""
         constraints = parse_constraints(query, view)
-        scale = self._scale(query, constraints, view)
+        scale = self.orders.read(query, constraints, view)
         return RequestPlan(
             intent="search",
             message=query,

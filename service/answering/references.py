@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from catalog.text import Token, has_digit, stopwords, tokens, words
 from service.answering.catalog_view import CatalogView
@@ -69,6 +69,19 @@ def definite(message: str, ref: ProductRef) -> bool:
         return False
     before = message[: ref.span[0]].split()
     return bool(before) and before[-1].lower() == "the"
+
+
+def _tied(scored: list[tuple[Any, ...]], product_id: str, cluster: list[Token]) -> bool:
+    """Another candidate matches the same words and ranks the same on everything but its
+    title's length and retrieval rank."""
+    stems = {token.stem for token in cluster}
+    mine = next(item for item in scored if item[7] == product_id)
+    return any(
+        item[7] != product_id
+        and item[:4] == mine[:4]
+        and {token.stem for token in item[8]} == stems
+        for item in scored
+    )
 
 
 def named_products(
@@ -138,6 +151,9 @@ def named_products(
         ambiguous = vocabulary_only and len(fresh) == 1
         if ambiguous and _begins_another(every, cluster[0], product_id, view):
             continue  # "the Apple Watch": the brand's watch, not the fruit "Apple"
+        # Words several titles hold alike, told apart only by title length or retrieval
+        # rank ("screen protector for Galaxy S7" with seven of them), name a set, not one.
+        ambiguous = ambiguous or (not full and _tied(scored, product_id, cluster))
         how: How = "name" if full else "partial"
         if chosen and not full and len(cluster) < 2:
             continue  # a second product needs more than one word of its name ("camera")

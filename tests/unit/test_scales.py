@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.answering.catalog_view import CatalogView
 from service.answering.compose import compose
 from service.answering.conditions import attribute_value
 from service.answering.facts import Execution, FieldFact, ProductFacts
@@ -70,6 +71,10 @@ def _attribute(catalog: str, word: str) -> str:
     keys = [a.key for a in ordered_attributes(view) if word in a.label.lower()]
     assert len(keys) == 1, (catalog, word, keys)
     return keys[0]
+
+
+def _label_of(view: CatalogView, key: str) -> str:
+    return next(a.label.lower() for a in view.askable() if a.key == key)
 
 
 def _category_with(catalog: str, key: str) -> str:
@@ -188,3 +193,16 @@ def test_a_comparison_on_an_attribute_names_its_winner_in_the_shoppers_words(
     execution = Execution(plan=result, products=products, winner=winner.product_id)
     text = compose(execution, view).text
     assert f"is more popular: 30 [{winner.product_id}] vs 10 [{entries[0].product_id}]" in text
+
+
+def test_a_superlative_of_an_attributes_noun_about_one_product_asks_it(
+    planner: Planner,
+) -> None:
+    view = catalog_view("demo")
+    warranty = _attribute("demo", "warranty")
+    title = sorted(view.products.values(), key=lambda e: e.product_id)[0].title
+    result = planner.plan(f"what is the longest warranty I can get for the {title}?", [], view)
+    assert result.sort is None and result.scale is None
+    assert result.intent == "attribute" and [ref.title for ref in result.products] == [title]
+    smallest = planner.plan(f"the smallest {_label_of(view, warranty)} of the {title}", [], view)
+    assert smallest.sort is None and smallest.intent == "attribute"

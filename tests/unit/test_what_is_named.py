@@ -15,7 +15,7 @@ from service.answering.catalog_view import CatalogView
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
 from service.answering.record import meets, subject_words
-from service.answering.references import referenced_from_history
+from service.answering.references import named_products, referenced_from_history
 from tests.catalog_views import catalog_view
 
 
@@ -275,3 +275,19 @@ def test_a_comparison_with_one_named_product_asks_its_dimension(planner: Planner
     result = planner.plan(f"is the {title} more expensive?", [], view)
     assert result.intent == "attribute"
     assert [item.key for item in result.attributes] == ["price"]
+
+
+def test_words_several_titles_hold_alike_name_no_one_product(planner: Planner) -> None:
+    # Two brands selling a product of the same name ("<brand> - <same rest>"): the rest names
+    # both, so it is no reference to the shorter title; a search over them instead.
+    view = catalog_view("bestbuy")
+    by_rest: dict[str, set[str]] = {}
+    for entry in view.products.values():
+        brand, sep, rest = entry.title.partition(" - ")
+        if sep and " - " not in rest and len(rest.split()) >= 4:
+            by_rest.setdefault(rest, set()).add(brand)
+    rest = next(r for r, brands in sorted(by_rest.items()) if len(brands) >= 2)
+    refs = named_products(rest, view)
+    assert refs and refs[0].ambiguous, (rest, refs)
+    result = planner.plan(f"{rest} under 20 dollars", [], view)
+    assert result.products == [] and result.filters.max_price == 20
