@@ -106,7 +106,9 @@ class Planner:
         """``earlier``: product ids of the previous answers, newest first (cited ids)."""
         products = named_products(message, view)
         constraints = parse_constraints(message, view)
-        scale = self.orders.read(message, constraints, view, len(products))
+        # "for the Apple" names one product; "which sunglasses" a category, not its "Sunglasses".
+        one = [ref for ref in products if not ref.ambiguous or definite(message, ref)]
+        scale = self.orders.read(message, constraints, view, len(one))
         # "Apple products": the brand, not the fruit of that name; unless the message asks for
         # a product's attributes ("Apple: weight and minimum order?").
         vocabulary = constraints.filters.brand or constraints.filters.category
@@ -126,7 +128,7 @@ class Planner:
             # Words that named a product are not brand or category constraints.
             named = [ref.span for ref in products if ref.span]
             constraints = parse_constraints(blank(message, named), view)
-            scale = self.orders.read(blank(message, named), constraints, view, len(products))
+            scale = self.orders.read(blank(message, named), constraints, view, len(one))
         refs_from_history: list[ProductRef] = []
         if not products and earlier and (points_back(message) or _only_scaffolding(message)):
             refs_from_history = referenced_from_history(message, earlier, view)
