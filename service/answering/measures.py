@@ -135,6 +135,10 @@ _PHYSICAL = {
 }
 
 
+def physical_kind(dimension: str | None) -> str | None:
+    return _PHYSICAL.get(dimension or "")
+
+
 def ranked(
     items: Iterable[tuple[T, Any]], *, descending: bool, dimension: str | None = None
 ) -> list[tuple[T, Measure]]:

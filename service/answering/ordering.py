@@ -13,12 +13,20 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from service.answering.attributes import AskedAttribute
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
 from service.answering.constraints import Constraints
 from service.answering.facts import ProductFacts
-from service.answering.measures import measure, ranked
-from service.answering.scales import Scale, find_scale, split_order, unranked
+from service.answering.measures import measure, physical_kind, ranked
+from service.answering.scales import (
+    Scale,
+    dimension_attribute,
+    find_scale,
+    how_dimension,
+    split_order,
+    unranked,
+)
 
 
 class OrderReader:
@@ -47,6 +55,27 @@ class OrderReader:
         else:
             constraints.compare_on = scale.order
         return scale
+
+    def asked(
+        self, message: str, view: CatalogView, product_ids: list[str]
+    ) -> AskedAttribute | None:
+        """The attribute a "how heavy / how big" question asks of the products, when their
+        values measure that dimension ("20 g" is a weight, "10 ml" is not)."""
+        dimension = how_dimension(message)
+        if dimension is None or not product_ids:
+            return None
+        index = view.attribute_index(self.embeddings)
+        attribute = dimension_attribute(dimension, view, index, self._vector)
+        if attribute is None:
+            return None
+        kind = physical_kind(dimension)
+        for product_id in product_ids:
+            found = measure(value_of(view, product_id, attribute.key), dimension)
+            if found is None or (
+                kind is not None and found.kind.startswith("[") and found.kind != kind
+            ):
+                return None  # "how heavy is the mascara?" is not answered by "10 ml"
+        return AskedAttribute(attribute.key, attribute.label, 1.0, "")
 
     def _vector(self, word: str) -> np.ndarray:
         if word not in self._word_vectors:

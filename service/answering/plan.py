@@ -145,6 +145,9 @@ class Planner:
         # One encode call for the message (its intent) and its clauses (their attributes).
         vectors = np.asarray(self.embeddings.embed_documents([message, *parts]), np.float32)
         asked = match_attributes(parts, vectors[1:], view.attribute_index(self.embeddings))
+        named_ids = [ref.product_id for ref in products or refs_from_history]
+        if not asked and (how := self.orders.asked(message, view, named_ids)) is not None:
+            asked = [how]  # "how heavy is it?" asks the attribute that measures weight
         filters = merge_filters(constraints.filters, explicit)
         plan = RequestPlan(
             intent="search",

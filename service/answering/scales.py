@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.profile import AttributeProfile, FieldRole
-from catalog.text import content_words, has_digit, tokens
+from catalog.text import content_words, fold, has_digit, tokens
 from service.answering.attributes import ASKED_SIMILARITY, MARGIN, named_by_word
 from service.answering.catalog_view import AttributeIndex, CatalogView
 from service.answering.measures import measure
@@ -68,6 +68,19 @@ _BREAK = re.compile(r"[,;:?!.]")
 _IDIOM = re.compile(r"\b(?:no|any)\s+$")  # "no longer available", "any more"
 # "lasts longest" is time, "the longest sofa" space: only a label naming it decides.
 _TIME_OR_SPACE = frozenset({"length"})
+_HOW_ADJECTIVES = {
+    "heavy": "weight",
+    "big": "size",
+    "large": "size",
+    "small": "size",
+    "long": "length",
+    "tall": "height",
+    "high": "height",
+    "wide": "width",
+    "deep": "depth",
+    "thick": "thickness",
+}
+_HOW = re.compile(r"\bhow\s+(" + "|".join(_HOW_ADJECTIVES) + r")\b")
 _ROLES = {
     FieldRole.STOCK,
     FieldRole.POLICY,
@@ -129,9 +142,7 @@ def find_scale(
         if attribute is None and token.stem in title_words:
             continue  # a catalog selling lighters: "lighter" names them, unless it grades one
         if attribute is None and dimension is not None:
-            attribute = named_by_word(dimension, candidates)
-            if attribute is None and dimension not in _TIME_OR_SPACE:
-                attribute = _closest(dimension, candidates, index, embed)
+            attribute = dimension_attribute(dimension, view, index, embed)
         if attribute is None and dimension is None:
             continue  # "tell me more": an open quantifier orders only by what it names
         forms = _forms(superlative, comparative, more_first)
@@ -153,6 +164,24 @@ def find_scale(
 def unranked(words: str, span: tuple[int, int]) -> Scale:
     """A superlative this catalog has nothing to order by ("best rated" with no ratings)."""
     return Scale(words, True, True, None, None, None, span, (words, words))
+
+
+def how_dimension(text: str) -> str | None:
+    """The dimension a "how <adjective>" question asks ("how heavy is it?": weight)."""
+    match = _HOW.search(fold(text))
+    return _HOW_ADJECTIVES[match.group(1)] if match else None
+
+
+def dimension_attribute(
+    dimension: str, view: CatalogView, index: AttributeIndex, embed: Callable[[str], np.ndarray]
+) -> AttributeProfile | None:
+    """The numeric attribute that measures ``dimension``: by a label word, else by meaning
+    (not for length, which may be time or space)."""
+    candidates = ordered_attributes(view)
+    found = named_by_word(dimension, candidates)
+    if found is None and dimension not in _TIME_OR_SPACE:
+        found = _closest(dimension, candidates, index, embed)
+    return found
 
 
 def ordered_attributes(view: CatalogView) -> list[AttributeProfile]:

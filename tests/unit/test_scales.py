@@ -206,3 +206,21 @@ def test_a_superlative_of_an_attributes_noun_about_one_product_asks_it(
     assert result.intent == "attribute" and [ref.title for ref in result.products] == [title]
     smallest = planner.plan(f"the smallest {_label_of(view, warranty)} of the {title}", [], view)
     assert smallest.sort is None and smallest.intent == "attribute"
+
+
+def test_how_heavy_asks_the_attribute_whose_value_is_a_weight(planner: Planner) -> None:
+    # The INR shop's quantities are grams for some products, millilitres for others.
+    view = catalog_view("inr")
+    quantity = next(a.key for a in ordered_attributes(view) if a.type == "quantity")
+    by_kind: dict[str, str] = {}
+    for entry in sorted(view.products.values(), key=lambda e: e.product_id):
+        record = view.record(entry.product_id)
+        found = measure(attribute_value(record, record.get("attributes") or {}, quantity))
+        if found is not None and found.kind in ("[mass]", "[length] ** 3"):
+            by_kind.setdefault(found.kind, entry.title)
+    weighed = planner.plan(f"how heavy is the {by_kind['[mass]']}?", [], view)
+    assert [item.key for item in weighed.attributes] == [quantity]
+    poured = planner.plan(f"how heavy is the {by_kind['[length] ** 3']}?", [], view)
+    assert quantity not in [item.key for item in poured.attributes]  # millilitres weigh nothing
+    sized = planner.plan(f"how big is the {by_kind['[length] ** 3']}?", [], view)
+    assert [item.key for item in sized.attributes] == [quantity]
