@@ -18,7 +18,7 @@ from service.answering.facts import Execution, ProductFacts
 from service.answering.measures import ranked
 from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
-from service.answering.scales import Scale, split_order
+from service.answering.scales import PRICE_RATING_WORDS, Scale, split_order
 from service.answering.stand_ins import absent_models
 from service.answering.types import Answer, Source
 from service.answering.wording import (
@@ -34,11 +34,6 @@ from service.answering.wording import (
 
 SNIPPET_CHARS = 300
 _BARE_COMPARATIVES = frozenset({"more", "less", "fewer"})  # "has more stock", not "the more"
-_PRICE_RATING = {
-    ("price", False): ("cheaper", "cheapest"),
-    ("price", True): ("more expensive", "most expensive"),
-    ("rating", True): ("better rated", "best rated"),
-}
 
 
 def compose(execution: Execution, view: CatalogView) -> Answer:
@@ -200,7 +195,7 @@ def _winning(
             return f"{have} {article}{form} {scale.noun}"
         return f"{be} the {form}" if of_several else f"{be} {form}"
     key, descending = split_order(compare_on)
-    two, several = _PRICE_RATING.get((key, descending), ("wins", "wins"))
+    two, several = PRICE_RATING_WORDS.get((key, descending), ("wins", "wins"))
     return f"{be} {several if of_several else two}"
 
 
@@ -281,7 +276,7 @@ def _by(plan: RequestPlan) -> str:
     if plan.sort is None:
         return ""
     key, descending = split_order(plan.sort)
-    order = _PRICE_RATING.get((key, descending))
+    order = PRICE_RATING_WORDS.get((key, descending))
     return f", {order[1]} first" if order else ""
 
 

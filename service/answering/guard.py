@@ -21,12 +21,15 @@ from catalog.money_text import find_money
 from catalog.text import content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
+from service.answering.measures import physical_unit
 from service.answering.references import named_products
+from service.answering.scales import split_order
 from service.answering.wording import shown
 
 _CITATION = re.compile(r"\[\s*([A-Za-z0-9][\w.:\-]*(?:\s*[,;]\s*[A-Za-z0-9][\w.:\-]*)*)\s*\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*-])|\n+")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s", re.MULTILINE)
+_NEGATION = re.compile(r"\b(?:not|no|nothing|cannot|can't|unable|doesn't|does not)\b", re.I)
 _SCALE = re.compile(r"\s*(?:out\s+of\s+|/\s*)(\d+(?:\.\d+)?)")
 
 
@@ -70,7 +73,31 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
         problems += _figure_problems(
             _CITATION.sub(" ", sentence), [facts[i] for i in ids], view, own
         )
+    problems += _order_problems(body, cited, execution)
     return GuardResult(ok=not problems, problems=problems, cited=cited)
+
+
+def _order_problems(text: str, cited: list[str], execution: Execution) -> list[str]:
+    """A sorted list's answer puts first a product that ranks first (or ties with it); an
+    order the catalog cannot rank by is not claimed ("the newest" without any dates)."""
+    plan = execution.plan
+    scale = plan.scale
+    if scale is not None and scale.key is None:
+        claims = [
+            s for s in _sentences(text) if scale.word in s.lower() and not _NEGATION.search(s)
+        ]
+        return [f'claims an order ("{scale.word}") the catalog cannot rank by'] if claims else []
+    if plan.sort is None or plan.intent not in ("search", "recommend") or not execution.products:
+        return []
+    key, _ = split_order(plan.sort)
+    top = execution.products[0].field(key)
+    first = next(
+        (pid for pid in cited if any(p.product_id == pid for p in execution.products)), None
+    )
+    if top is None or first is None:
+        return []
+    tied = {p.product_id for p in execution.products if (f := p.field(key)) and f.text == top.text}
+    return [] if first in tied else [f"puts [{first}] first, not the first of the order"]
 
 
 def _price_bounds(execution: Execution) -> set[float]:
@@ -114,13 +141,28 @@ def _figure_problems(
             if not any(_same(mention.value, p, mention.text, exact=True) for p in prices):
                 problems.append(f"states {mention.text!r}, not the cited product's price")
             continue
-        if not any(_number_in(mention.value, mention.text, p, sentence) for p in cited):
+        holding = [t for p in cited if (t := _number_in(mention.value, mention.text, p, sentence))]
+        if not holding:
             problems.append(f"states {mention.text!r}, which no cited fact holds")
+            continue
+        unit = _unit_after(sentence[mention.end :])
+        if unit is not None and not any(unit in _units(text) for text in holding):
+            problems.append(f"states {mention.text!r} in {unit}s, a unit its fact does not give")
     return problems
 
 
-def _number_in(value: float, written: str, product: ProductFacts, sentence: str) -> bool:
-    """The number is in the product's facts; in the named attribute's when one is named."""
+def _unit_after(text: str) -> str | None:
+    """The physical unit written right after a number ("2 pounds")."""
+    word = re.match(r"\s*([A-Za-z]+)", text)
+    return physical_unit(word.group(1)) if word else None
+
+
+def _units(text: str) -> set[str]:
+    return {unit for word in re.findall(r"[A-Za-z]+", text) if (unit := physical_unit(word))}
+
+
+def _number_in(value: float, written: str, product: ProductFacts, sentence: str) -> str | None:
+    """The fact text holding the number (the named attribute's when one is named), if any."""
     named = [
         fact
         for fact in product.fields
@@ -134,8 +176,8 @@ def _number_in(value: float, written: str, product: ProductFacts, sentence: str)
     for text in texts:
         for mention in find_money(text):
             if _same(value, mention.value, written):
-                return True
-    return False
+                return text
+    return None
 
 
 def _same(stated: float, known: float, written: str, *, exact: bool = False) -> bool:

@@ -108,6 +108,38 @@ def _unit(number: float, word: str) -> Measure | None:
     return Measure(float(quantity.magnitude), str(quantity.dimensionality))
 
 
+# The kinds of unit product facts are given in (pint also reads "units" as micro-nits).
+_SHOPPING_KINDS = frozenset(
+    {
+        "[mass]",
+        "[length]",
+        "[time]",
+        "[length] ** 2",
+        "[length] ** 3",
+        "[temperature]",
+        "[current] * [time]",
+    }
+)
+
+
+def physical_unit(word: str) -> str | None:
+    """The canonical name of a unit of weight, size, volume, time, temperature or charge
+    ("pounds" -> "pound"); None for other words and stopwords ("in")."""
+    if not word.isalpha() or _stop(word):
+        return None
+    import pint
+
+    registry = _registry()
+    name = word if word in registry else word.lower()
+    if name not in registry:
+        return None
+    try:
+        unit = registry.Unit(name)
+    except (pint.errors.PintError, ValueError, TypeError):
+        return None
+    return str(unit) if str(unit.dimensionality) in _SHOPPING_KINDS else None
+
+
 def comparable(measures: Iterable[Measure | None]) -> str | None:
     """The commonest kind among the measures (a "none" value joins any kind)."""
     kinds = Counter(m.kind for m in measures if m is not None and m.kind != "none")

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from catalog.models import ProductHit
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
-from service.answering.scales import split_order
+from service.answering.scales import first_words, split_order
 from service.answering.types import Turn
 from service.answering.wording import listing_line
 
@@ -80,6 +80,9 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):
         lines += [_listing(hit, view, execution) for hit in execution.hits]
+        first = first_words(plan.sort, scale) if plan.sort and execution.hits else None
+        if first:  # as "winner:" does for a comparison: the small model need not sort
+            lines.append(f"first: [{execution.hits[0].product_id}] (the {first})")
         if not execution.hits:
             lines.append("(no product of the catalog matches)")
     else:

@@ -63,6 +63,12 @@ _WORDS = {
 }
 _HEAD_WORDS = 3  # the noun a graded word applies to follows within three words
 _DERIVED_CHARS = 5  # "popular" -> "popularity"; "cat" is no stem of "category"
+# How answers say the price and rating orders: (of two, of several).
+PRICE_RATING_WORDS = {
+    ("price", False): ("cheaper", "cheapest"),
+    ("price", True): ("more expensive", "most expensive"),
+    ("rating", True): ("better rated", "best rated"),
+}
 _BOUND = re.compile(r"^\s*than\s+\d")  # "more than 2": a bound, not an order
 _BREAK = re.compile(r"[,;:?!.]")
 _IDIOM = re.compile(r"\b(?:no|any)\s+$")  # "no longer available", "any more"
@@ -110,6 +116,14 @@ class Scale:
         if self.key is None:
             return None
         return f"{self.key}_{'desc' if self.descending else 'asc'}"
+
+
+def first_words(order: str, scale: Scale | None) -> str | None:
+    """What the first product of a list in this order is ("lightest", "cheapest")."""
+    if scale is not None and scale.order == order:
+        return scale.forms[1]
+    found = PRICE_RATING_WORDS.get(split_order(order))
+    return found[1] if found else None
 
 
 def split_order(order: str) -> tuple[str, bool]:

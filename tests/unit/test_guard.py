@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from catalog.models import Filters
+from catalog.models import Filters, ProductHit
+from service.answering.catalog_view import CatalogView
 from service.answering.execute import Executor
 from service.answering.facts import Execution
 from service.answering.guard import check_answer, parse_citations
@@ -130,3 +131,47 @@ def test_the_plans_own_price_limit_may_be_restated_but_never_as_a_price(facts) -
 
 def test_citations_parse_lists_and_skip_links() -> None:
     assert parse_citations("a [1] b [2, 3] c [x](http://e) [1]") == ["1", "2", "3"]
+
+
+def test_a_unit_the_fact_does_not_give_fails(facts) -> None:
+    # The demo catalog's weights are bare numbers: "2 pounds" invents the unit.
+    view = catalog_view("demo")
+    execution = facts("How heavy is the Boxed Blender?")
+    (blender,) = _ids("Boxed Blender")
+    weight = view.record(blender)["attributes"]["weight"]
+    invented = check_answer(f"It weighs {weight} pounds [{blender}].", execution, view)
+    assert not invented.ok and "pound" in invented.problems[0]
+    assert check_answer(f"It weighs {weight} [{blender}].", execution, view).ok
+    # A unit the fact gives passes in another form ("5 years" for "5 year warranty").
+    warranty = facts("What is the warranty of the Boxed Blender?")
+    years = view.record(blender)["attributes"]["warrantyInformation"].split()[0]
+    text = f"It comes with {years} years of warranty [{blender}]."
+    assert check_answer(text, warranty, view).ok
+
+
+def _hit(view: CatalogView, pid: str) -> ProductHit:
+    entry = view.products[pid]
+    meta = {"price": entry.price, "brand": entry.brand, "rating": entry.rating}
+    meta["record"] = view.records[pid]
+    return ProductHit(product_id=pid, title=entry.title, score=1.0, metadata=meta, chunks=[])
+
+
+def test_a_sorted_list_names_its_first_product_first(embeddings) -> None:
+    class _Listing(_NoSearch):
+        def products(self, product_ids: Sequence[str]) -> list:
+            view = catalog_view("demo")
+            return [_hit(view, pid) for pid in product_ids]
+
+    planner = Planner(embeddings)
+    executor = Executor(_Listing(), _NoSearch(), CosineRanker(embeddings))
+    view = catalog_view("demo")
+    execution = executor.run(planner.plan("what is the cheapest laptop?", [], view), view)
+    first, *rest = execution.products
+    last = rest[-1]
+    price = view.format_price(first.metadata["price"])
+    right = f"The cheapest is the {first.title}, {price} [{first.product_id}]."
+    assert check_answer(right, execution, view).ok
+    dearer = view.format_price(last.metadata["price"])
+    wrong = f"The cheapest is the {last.title}, {dearer} [{last.product_id}]."
+    result = check_answer(wrong, execution, view)
+    assert not result.ok and "first" in result.problems[-1]
