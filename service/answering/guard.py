@@ -23,7 +23,7 @@ from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
 from service.answering.measures import physical_unit
 from service.answering.references import named_products
-from service.answering.scales import split_order
+from service.answering.scales import split_order, winning_words
 from service.answering.wording import shown
 
 _CITATION = re.compile(r"\[\s*([A-Za-z0-9][\w.:\-]*(?:\s*[,;]\s*[A-Za-z0-9][\w.:\-]*)*)\s*\]")
@@ -74,7 +74,32 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
             _CITATION.sub(" ", sentence), [facts[i] for i in ids], view, own
         )
     problems += _order_problems(body, cited, execution)
+    problems += _winner_problems(body, execution)
     return GuardResult(ok=not problems, problems=problems, cited=cited)
+
+
+def _winner_problems(text: str, execution: Execution) -> list[str]:
+    """A comparison's answer calls the winner, not another product, "cheaper" ("lighter",
+    "more popular"): the citation nearest the word in its sentence, leaving out the ones
+    after a "than" that follows it ("X [1] is cheaper than Y [2]")."""
+    plan = execution.plan
+    winner = execution.winner
+    if plan.intent != "compare" or plan.compare_on is None or winner is None:
+        return []
+    words = winning_words(plan.compare_on, plan.scale)
+    for sentence in _sentences(text):
+        lowered = sentence.lower()
+        for word in words:
+            for match in re.finditer(rf"\b{re.escape(word)}\b", lowered):
+                than = lowered.find(" than ", match.end())
+                marks = [
+                    (abs(c.start() - match.start()), c.group(1))
+                    for c in _CITATION.finditer(sentence)
+                    if than < 0 or c.start() < than
+                ]
+                if marks and (called := min(marks)[1]) != winner:
+                    return [f'calls [{called}] "{word}", but [{winner}] is']
+    return []
 
 
 def _order_problems(text: str, cited: list[str], execution: Execution) -> list[str]:

@@ -126,6 +126,16 @@ def first_words(order: str, scale: Scale | None) -> str | None:
     return found[1] if found else None
 
 
+def winning_words(compare_on: str, scale: Scale | None) -> tuple[str, ...]:
+    """How an answer names a comparison's winner: "cheaper", "cheapest", "lighter", "more
+    popular", "more stock"."""
+    if scale is not None and scale.order == compare_on:
+        if scale.noun:
+            return tuple(f"{form} {scale.noun}" for form in scale.forms)
+        return scale.forms
+    return PRICE_RATING_WORDS.get(split_order(compare_on), ())
+
+
 def split_order(order: str) -> tuple[str, bool]:
     """``"weight_asc"`` -> ``("weight", False)``: the key (which may hold "_") and descending."""
     key, _, direction = order.rpartition("_")

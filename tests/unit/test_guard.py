@@ -175,3 +175,26 @@ def test_a_sorted_list_names_its_first_product_first(embeddings) -> None:
     wrong = f"The cheapest is the {last.title}, {dearer} [{last.product_id}]."
     result = check_answer(wrong, execution, view)
     assert not result.ok and "first" in result.problems[-1]
+
+
+def test_a_comparison_calls_the_winner_cheaper_not_the_other(facts) -> None:
+    view = catalog_view("demo")
+    execution = facts("Which is cheaper, the Realme C35 or the Oppo A57?")
+    a, b = _ids("Realme C35", "Oppo A57")
+    cheap, dear = sorted((a, b), key=lambda pid: view.products[pid].price or 0.0)
+    assert execution.winner == cheap
+    name = {pid: view.products[pid].title for pid in (a, b)}
+    price = {pid: view.format_price(view.products[pid].price or 0.0) for pid in (a, b)}
+    right = (
+        f"The {name[cheap]} is cheaper at {price[cheap]} [{cheap}], "
+        f"while the {name[dear]} costs {price[dear]} [{dear}]."
+    )
+    assert check_answer(right, execution, view).ok
+    also_right = f"The {name[cheap]} [{cheap}] is cheaper than the {name[dear]} [{dear}]."
+    assert check_answer(also_right, execution, view).ok
+    wrong = (
+        f"The {name[dear]} is cheaper at {price[dear]} [{dear}], "
+        f"while the {name[cheap]} costs {price[cheap]} [{cheap}]."
+    )
+    result = check_answer(wrong, execution, view)
+    assert not result.ok and f'calls [{dear}] "cheaper"' in result.problems[-1]
