@@ -98,6 +98,8 @@ class CatalogView:
     attributes: AttributeIndex | None = None
     # Attribute key -> {stemmed words of a value: the value as written} (conditions.py).
     condition_values: dict[str, dict[tuple[str, ...], str]] | None = None
+    # Attributes whose values are amounts, in profile order (scales.ordered_attributes).
+    ordered: list[AttributeProfile] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- construction -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.facts import Execution, ProductFacts
-from service.answering.measures import ranked
+from service.answering.ordering import leaders
 from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
 from service.answering.scales import PRICE_RATING_WORDS, Scale, split_order
@@ -164,18 +164,15 @@ def _tie(execution: Execution) -> str | None:
     """Several products share the best value (but not all): they are named together."""
     plan = execution.plan
     assert plan.compare_on is not None
-    key, descending = split_order(plan.compare_on)
-    dimension = plan.scale.component if plan.scale else None
-    values = [(p, fact) for p in execution.products if (fact := p.field(key)) is not None]
-    order = ranked(
-        [(pair, pair[1].value) for pair in values], descending=descending, dimension=dimension
-    )
-    best = [pair for pair, found in order if found.magnitude == order[0][1].magnitude]
-    if len(best) < 2 or len(best) == len(order):
+    key, _ = split_order(plan.compare_on)
+    best = set(leaders(execution.products, plan.compare_on, plan.scale))
+    valued = [(p, fact) for p in execution.products if (fact := p.field(key)) is not None]
+    if len(best) < 2 or len(best) == len(valued):
         return None
-    names = _joined([shown(p.title) for p, _ in best])
-    cited = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in best)
-    rest = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in values if (p, fact) not in best)
+    top = [(p, fact) for p, fact in valued if p.product_id in best]
+    names = _joined([shown(p.title) for p, _ in top])
+    cited = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in top)
+    rest = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in valued if (p, fact) not in top)
     verdict = _winning(plan.scale, plan.compare_on, True, plural=True)
     return f"The {names} {verdict}: {cited} vs {rest}."
 

@@ -21,7 +21,7 @@ from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
-from service.answering.facts import Execution, PassageFact, ProductFacts
+from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
 from service.answering.passages import Passage, PassageRanker, passages_of
 from service.answering.plan import RequestPlan
@@ -40,7 +40,6 @@ RELAX_ORDER: tuple[tuple[str, ...], ...] = (
 )
 MAX_PASSAGES = 5
 _DEFAULT_COMPARE = ("price", "rating", "brand")
-_LISTED = ("price", "brand", "rating")
 _OVERVIEW = ("price", "brand", "rating", "availability")
 # Questions asking for an amount ("how many megapixels", "the battery capacity"): English
 # question forms, answered only by a passage that holds a number.
@@ -191,7 +190,7 @@ class Executor:
             chosen = order[: plan.k]
         execution.matched = len(relevant)
         execution.hits = self.searcher.products(chosen)
-        shown_key = None if key in _LISTED else key
+        shown_key = None if key in LISTED_KEYS else key
         execution.products = [_listing(hit, view, shown_key) for hit in execution.hits]
 
     # -- retrieval --------------------------------------------------------------------------
@@ -267,7 +266,7 @@ def _listing(hit: ProductHit, view: CatalogView, ordered_by: str | None = None) 
     the list is ordered by)."""
     facts = ProductFacts(hit.product_id, hit.title, dict(hit.metadata))
     entry = view.products.get(hit.product_id)
-    for key in (*_LISTED, *([ordered_by] if ordered_by else [])):
+    for key in (*LISTED_KEYS, *([ordered_by] if ordered_by else [])):
         fact = field_fact(hit.product_id, key, hit.record, entry, view)
         if fact is not None:
             facts.fields.append(fact)

@@ -11,6 +11,10 @@ if TYPE_CHECKING:  # the plan module reads records, which build these facts
     from service.answering.plan import RequestPlan
 
 
+# The facts a listed product shows (and prompts and answers print on its line).
+LISTED_KEYS = ("price", "brand", "rating")
+
+
 @dataclass(frozen=True)
 class FieldFact:
     """One record value of one product: the answer to "what is its <label>?"."""

@@ -23,10 +23,13 @@ from catalog.text import tokens
 if TYPE_CHECKING:
     import pint
 
-# The first number of a text, with an optional range end ("3-5", "3 to 5").
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)(?:\s*(?:-|\u2013|to)\s*(\d+(?:[.,]\d+)?))?")
-_NONE = re.compile(r"^\s*(?:no|none|not\s+\w+|without)\b", re.IGNORECASE)  # "No warranty": 0
 T = TypeVar("T")
+
+# The first number of a text, with an optional range end ("3-5", "3 to 5").
+# "10,000" groups thousands; "1,5" is a decimal comma.
+_AMOUNT = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
+_NUMBER = re.compile(rf"(?<![\w.]){_AMOUNT}(?:\s*(?:-|\u2013|to)\s*{_AMOUNT})?")
+_NONE = re.compile(r"^\s*(?:no|none|not\s+\w+|without)\b", re.IGNORECASE)  # "No warranty": 0
 _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[A-Za-z]+")
 _UNIT_WORDS = 2  # "3-5 business days": the unit may be the second word after the number
@@ -81,8 +84,8 @@ def _text(value: str) -> Measure | None:
     match = _NUMBER.search(value)
     if match is None:
         return Measure(0.0, "none") if _NONE.match(value) else None
-    low = float(match.group(1).replace(",", "."))
-    number = low if match.group(2) is None else (low + float(match.group(2).replace(",", "."))) / 2
+    low = _amount(match.group(1))
+    number = low if match.group(2) is None else (low + _amount(match.group(2))) / 2
     # The unit as written ("mAh" and "GB" are case-sensitive), one or two words after the
     # number: "8 fl oz" is one unit ("floz"), "3-5 business days" is days.
     following = [w for w in _WORD.findall(value[match.end() :])[:_UNIT_WORDS] if not _stop(w)]
@@ -92,6 +95,11 @@ def _text(value: str) -> Measure | None:
         if found is not None:
             return found
     return Measure(number, following[0].lower() if following else "")
+
+
+def _amount(written: str) -> float:
+    grouped = re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", written)
+    return float(written.replace(",", "") if grouped else written.replace(",", "."))
 
 
 def _unit(number: float, word: str) -> Measure | None:

@@ -101,13 +101,19 @@ def value_of(view: CatalogView, product_id: str, key: str) -> Any:
     return attribute_value(record, attributes if isinstance(attributes, dict) else {}, key)
 
 
-def winner(products: list[ProductFacts], compare_on: str, scale: Scale | None) -> str | None:
+def leaders(products: list[ProductFacts], compare_on: str, scale: Scale | None) -> list[str]:
+    """The products sharing the best value on a comparison's dimension, when at least two
+    products have a comparable value; [] otherwise."""
     key, descending = split_order(compare_on)
     dimension = scale.component if scale else None
     values = [(p.product_id, fact.value) for p in products if (fact := p.field(key)) is not None]
     order = ranked(values, descending=descending, dimension=dimension)
     if len(order) < 2:
-        return None
-    if order[0][1].magnitude == order[1][1].magnitude:
-        return None  # a tie has no winner
-    return order[0][0]
+        return []
+    return [product_id for product_id, found in order if found.magnitude == order[0][1].magnitude]
+
+
+def winner(products: list[ProductFacts], compare_on: str, scale: Scale | None) -> str | None:
+    """The one product a comparison's dimension puts first; None on a tie."""
+    best = leaders(products, compare_on, scale)
+    return best[0] if len(best) == 1 else None

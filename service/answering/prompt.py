@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from catalog.models import ProductHit
 from service.answering.catalog_view import CatalogView
-from service.answering.facts import Execution, ProductFacts
+from service.answering.facts import LISTED_KEYS, Execution, ProductFacts
 from service.answering.scales import first_words, split_order
 from service.answering.types import Turn
 from service.answering.wording import listing_line
@@ -29,7 +29,6 @@ _PASSAGES = 3
 _HISTORY_TURNS = 4
 _HISTORY_CHARS = 400
 _DIRECTION = {False: "lower wins", True: "higher wins"}
-_LISTED = ("price", "brand", "rating")  # what listing_line already shows
 
 
 @lru_cache(maxsize=8)
@@ -111,7 +110,9 @@ def _product(product: ProductFacts, execution: Execution) -> list[str]:
 def _listing(hit: ProductHit, view: CatalogView, execution: Execution) -> str:
     """A listed product; with the value of the attribute the list is ordered by."""
     facts = next((p for p in execution.products if p.product_id == hit.product_id), None)
-    shown = [f"{f.label}: {f.text}" for f in facts.fields if f.key not in _LISTED] if facts else []
+    shown = (
+        [f"{f.label}: {f.text}" for f in facts.fields if f.key not in LISTED_KEYS] if facts else []
+    )
     extra = f"; {'; '.join(shown)}" if shown else ""
     return f"[{hit.product_id}] {listing_line(hit, view)}{extra}"
 

@@ -63,6 +63,11 @@ class ProductRef:
     ambiguous: bool = False
 
 
+# The ranks a tie is read on: mass, said subject, whole title, own subject words (not the
+# title's share or the retrieval rank, which only pick among equals).
+_TIE_RANKS = 4
+
+
 def definite(message: str, ref: ProductRef) -> bool:
     """The name follows "the" ("What does the Apple sell for?")."""
     if ref.span is None:
@@ -71,16 +76,16 @@ def definite(message: str, ref: ProductRef) -> bool:
     return bool(before) and before[-1].lower() == "the"
 
 
-def _tied(scored: list[tuple[Any, ...]], product_id: str, cluster: list[Token]) -> bool:
+def _tied(scored: list[tuple[Any, ...]], mine: tuple[Any, ...]) -> bool:
     """Another candidate matches the same words and ranks the same on everything but its
-    title's length and retrieval rank."""
+    title's length and retrieval rank (a candidate: ranks, then product id and cluster)."""
+    *_, product_id, cluster = mine
     stems = {token.stem for token in cluster}
-    mine = next(item for item in scored if item[7] == product_id)
     return any(
-        item[7] != product_id
-        and item[:4] == mine[:4]
-        and {token.stem for token in item[8]} == stems
-        for item in scored
+        other[-2] != product_id
+        and other[:_TIE_RANKS] == mine[:_TIE_RANKS]
+        and {token.stem for token in other[-1]} == stems
+        for other in scored
     )
 
 
@@ -135,7 +140,8 @@ def named_products(
     scored.sort(key=lambda item: item[:7], reverse=True)
     chosen: list[ProductRef] = []
     explained: set[int] = set()
-    for mass, _, _, _, _, share, _, product_id, cluster in scored:
+    for candidate in scored:
+        mass, _, _, _, _, share, _, product_id, cluster = candidate
         fresh = [token for token in cluster if token.start not in explained]
         fresh_mass = sum(view.word_idf(token.stem) for token in fresh)
         if not fresh or fresh_mass < 0.5 * mass:
@@ -153,7 +159,7 @@ def named_products(
             continue  # "the Apple Watch": the brand's watch, not the fruit "Apple"
         # Words several titles hold alike, told apart only by title length or retrieval
         # rank ("screen protector for Galaxy S7" with seven of them), name a set, not one.
-        ambiguous = ambiguous or (not full and _tied(scored, product_id, cluster))
+        ambiguous = ambiguous or (not full and _tied(scored, candidate))
         how: How = "name" if full else "partial"
         if chosen and not full and len(cluster) < 2:
             continue  # a second product needs more than one word of its name ("camera")

@@ -210,7 +210,10 @@ def dimension_attribute(
 
 def ordered_attributes(view: CatalogView) -> list[AttributeProfile]:
     """Attributes whose values are amounts: numbers, quantities, dates, objects of numbers,
-    or texts that mostly state a number ("1 year warranty", "No warranty")."""
+    or texts that mostly state a number ("1 year warranty", "No warranty"). Read once per view
+    (measuring the examples loads pint)."""
+    if view.ordered is not None:
+        return view.ordered
     found = []
     for attribute in view.profile.attributes:
         if attribute.role not in _ROLES:
@@ -225,6 +228,7 @@ def ordered_attributes(view: CatalogView) -> list[AttributeProfile]:
             amounts = [m for m in map(measure, attribute.examples) if m is not None and m.kind]
             if len(amounts) * 2 > len(attribute.examples):
                 found.append(attribute)
+    view.ordered = found
     return found
 
 

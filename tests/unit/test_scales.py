@@ -33,6 +33,7 @@ def planner(embeddings) -> Planner:
         ("500 ml", "1 l"),
         ("8 fl oz", "1 l"),
         ("4 gm", "12 gm"),  # a unit pint does not know orders by number
+        ("900 mAh", "10,000 mAh"),  # a comma grouping thousands is no decimal point
         (2, 10.5),
     ],
 )
