@@ -3,11 +3,19 @@ levels and dotted lookups. Each raises :class:`RowError` naming the field and th
 
 from __future__ import annotations
 
+import html
 import math
+import re
+from html.entities import html5
 from typing import Any
 
 from ingestion.loaders.formats import RowError
 from ingestion.values import boolean_word, path_separator
+
+# Shop exports often carry HTML character references in plain-text fields ("iPhone&#174;",
+# "&#402;/1.8"). Only complete references (with the ";") are decoded, so "AT&T" or "R&D"
+# stay as written.
+_REFERENCE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def category_levels(value: Any, separator: str | None) -> list[str]:
@@ -28,8 +36,22 @@ def category_levels(value: Any, separator: str | None) -> list[str]:
 def text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
-    stripped = str(value).strip()
+    stripped = decode_references(str(value)).strip()
     return stripped or None
+
+
+def decode_references(value: str) -> str:
+    """``value`` with its HTML character references as the characters they stand for."""
+    if "&" not in value:
+        return value
+    return _REFERENCE.sub(_decoded, value)
+
+
+def _decoded(found: re.Match[str]) -> str:
+    reference = found.group(0)
+    if reference[1] != "#" and reference[1:] not in html5:
+        return reference  # "&notanentity;" is not "¬anentity;"
+    return html.unescape(reference)
 
 
 def number(value: Any, field: str, *, minimum: float, shown: Any = None) -> float | None:

@@ -381,3 +381,20 @@ def test_wrapped_products_report_lines(tmp_path: Path) -> None:
     assert [item.product.product_id for item in result.products] == ["1"]
     assert [error.line for error in result.errors] == [9, 12]
     assert all("missing title" in error.reason for error in result.errors)
+
+
+def test_html_character_references_in_text_fields_are_decoded(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {
+            "name": "Case for Apple&#174; iPhone&#174; 6 - Gray/Gold",
+            "description": "A 12MP camera with an &#402;/1.8 aperture &amp; 4K video.",
+            "brand": "AT&T",
+        },
+        {"name": "R&D Kit &notaname;", "description": "Tom &amp Jerry", "brand": "Acme"},
+    ]
+    case, kit = (row.product for row in load_path(_jsonl(tmp_path / "s.jsonl", rows)).products)
+    assert case.title == "Case for Apple\u00ae iPhone\u00ae 6 - Gray/Gold"
+    assert case.description == "A 12MP camera with an \u0192/1.8 aperture & 4K video."
+    assert case.brand == "AT&T"  # no ";": not a reference
+    # Only complete, known references: the rest is text as the shop wrote it.
+    assert (kit.title, kit.description) == ("R&D Kit &notaname;", "Tom &amp Jerry")
