@@ -58,10 +58,13 @@ def decide_intent(
     # "I want a mug for coffee": one shared word of "Nescafe Coffee" in a request for things
     # is a search (that product competes with the rest), not a question on it; and "do you
     # sell laptops?" does not name the "Adapter for select Lenovo laptops" at all.
-    asked_of_it = plan.attributes or not _wants_products(guess)
+    asked_of_it = plan.attributes or not wants_products(guess)
     if _loose(specific) and (_only_fits(specific[0], view) or not asked_of_it):
         plan.products = specific = []
     if specific and (plan.attributes or not constraints.any):
+        # Beside a product named outright, a brand or category word ("... bolts stainless
+        # steel?") is part of the question, not a second product to answer about.
+        plan.products = specific
         return "attribute"
     plan.grounded = bool(plan.products or constraints.any or catalog_words)
     if not plan.grounded:
@@ -117,7 +120,7 @@ def _only_fits(ref: ProductRef, view: CatalogView) -> bool:
     return entry is not None and not set(ref.matched) & entry.subject_words
 
 
-def _wants_products(guess: IntentGuess) -> bool:
+def wants_products(guess: IntentGuess) -> bool:
     """The message reads more like a request for things than like a question about one."""
     wanting = max(guess.scores.get("search", 0.0), guess.scores.get("recommend", 0.0))
     return wanting > guess.scores.get("attribute", 0.0)

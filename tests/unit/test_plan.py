@@ -8,11 +8,13 @@ import re
 
 import pytest
 
+import tests.catalog_views as views
 from catalog.models import Filters
 from catalog.text import content_words
 from service.answering.plan import Planner, RequestPlan
 from service.answering.types import Turn
 from tests.catalog_views import catalog_view, product_id
+from tests.conftest import EPQA_DIR
 
 
 @pytest.fixture(scope="module")
@@ -335,3 +337,14 @@ def test_plan_is_exposed_as_a_dict(planner: Planner) -> None:
     shown = plan(planner, "demo", "cheapest smartphones").to_dict()
     assert shown["intent"] == "search" and shown["sort"] == "price_asc"
     assert shown["filters"] == {"category": "smartphones"}
+
+
+def test_a_category_word_beside_a_named_product_is_no_second_product(
+    planner: Planner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "stainless steel" is a category word here and names the ePQA sample's colander only
+    # partly: beside the seat named in full it is part of the question about the seat.
+    monkeypatch.setitem(views.CATALOGS, "epqa", EPQA_DIR / "products.jsonl")
+    seat = "TOTO SC134#01 Elongated Commercial Toilet Seat, Cotton White"
+    result = plan(planner, "epqa", f"About the {seat}: are its bolts stainless steel?")
+    assert result.intent == "attribute" and titles(result) == [seat]
