@@ -32,10 +32,11 @@ from service.answering.attributes import (
 )
 from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
-from service.answering.constraints import Constraints, merge_filters, parse_constraints
+from service.answering.constraints import merge_filters, parse_constraints
 from service.answering.intent_rules import decide_intent, only_product
 from service.answering.intents import Intent, IntentClassifier
 from service.answering.ordering import OrderReader
+from service.answering.product_lines import line_subject
 from service.answering.references import (
     ProductRef,
     definite,
@@ -164,7 +165,8 @@ class Planner:
             foreign_currency=constraints.foreign_currency,
             scale=scale,
         )
-        plan.intent = self._intent(plan, constraints, view, vectors[0])
+        guess = self.intents.guess(vectors[0])
+        plan.intent = decide_intent(plan, constraints, view, guess)
         if plan.intent in ("search", "recommend"):
             # A search names no products: "Apple" was the brand, "watch" a category word.
             plan.products = [ref for ref in plan.products if not ref.ambiguous]
@@ -172,6 +174,9 @@ class Planner:
                 plan.intent = "attribute" if len(plan.products) == 1 else "compare"
             elif (only := only_product(plan, view)) is not None:
                 plan.intent, plan.products = "attribute", [only]
+        if (line := line_subject(plan, constraints, view, guess)) is not None:
+            # "is the iPhone 7 waterproof?": the line's plainest member answers for it.
+            plan.intent, plan.products, plan.filters = "attribute", [line], explicit or Filters()
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
             category = view.categories.get(whole.filters.category or "")
@@ -226,12 +231,6 @@ class Planner:
             foreign_currency=constraints.foreign_currency,
             scale=scale,
         )
-
-    # -- intent -----------------------------------------------------------------------------
-    def _intent(
-        self, plan: RequestPlan, constraints: Constraints, view: CatalogView, vector: np.ndarray
-    ) -> Intent:
-        return decide_intent(plan, constraints, view, self.intents.guess(vector))
 
 
 def _constraints_as_questions(

@@ -1,0 +1,162 @@
+"""A product line the message names, when it names no one product.
+
+"Is the iPhone 7 waterproof?" names none of a catalog's many iPhone 7s (storage, colour,
+carrier), yet each is an iPhone 7 and its text answers for the line. A line is the set of
+products whose own name (the title before "for": not the cases *for* an iPhone 7) holds a
+whole mention of the message (a run of its words that cannot grow: "iPhone 7 Plus" is not
+the "iPhone 7"), of one kind (not the "iPhone 7 Silicone Case" beside the phones), and whose
+members are variants: listed with near copies of one
+text, where a family of different products ("iPhone": the 6, the 9, the X) is not. An open
+question on a line is answered from its plainest variant (the shortest title).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from catalog.text import Token, content_words, has_digit, stopwords, tokens, words
+from service.answering.catalog_view import CatalogView
+from service.answering.constraints import Constraints
+from service.answering.intent_rules import wants_products
+from service.answering.intents import IntentGuess
+from service.answering.references import ProductRef
+
+if TYPE_CHECKING:
+    from service.answering.plan import RequestPlan
+
+MIN_MEMBERS = 2
+MAX_MEMBERS = 100  # more products than that share a name as a family, not as variants
+SAME_TEXT = 0.8  # word-set overlap of two variants' texts (colour or carrier words apart)
+VARIANT_SHARE = 0.5
+# As in titles (``catalog_view._FOR``): a name after "for" is what the thing fits.
+_FITS = re.compile(r"\bfor\s+(?:(?:the|a|an|my|your)\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    members: tuple[str, ...]  # product ids, the plainest first
+    matched: tuple[str, ...]  # the stemmed message words that named the line
+    span: tuple[int, int]
+
+    def representative(self, view: CatalogView) -> ProductRef:
+        product_id = self.members[0]
+        title = view.products[product_id].title
+        return ProductRef(product_id, title, "partial", self.matched, self.span)
+
+
+def named_line(message: str, view: CatalogView) -> ProductLine | None:
+    """The longest line a mention names, or None. A mention is a run of consecutive message
+    words that some products' own names hold and that cannot grow by a word on either side
+    ("iPhone 7 Plus" is one mention, not a mention of the "iPhone 7")."""
+    brand_words = {word for key in view.brand_words for word in view.brand_words[key]}
+    every = tokens(message)
+    said = {token.stem for token in every}
+    best: ProductLine | None = None
+    for run in _runs(every):
+        stems = [token.stem for token in run]
+        for start in range(len(run)):
+            for end in range(start, len(run)):
+                members = _holding_all(view, stems[start : end + 1])
+                if not members:
+                    break
+                grows = (start > 0 and _holding_all(view, stems[start - 1 : end + 1])) or (
+                    end + 1 < len(run) and _holding_all(view, stems[start : end + 2])
+                )
+                words = stems[start : end + 1]
+                if grows or (best is not None and len(words) <= len(best.matched)):
+                    continue
+                numbered = [w for w in words if has_digit(w)]
+                if len(numbered) == len(words):
+                    continue  # a bare number names nothing by itself
+                if not numbered and all(
+                    w in view.category_terms or w in brand_words for w in words
+                ):
+                    continue  # "Apple phones": a brand and a category ("iPhone 7": a model)
+                things = _variants(view, _named_things(view, members, said | brand_words))
+                if things:
+                    best = ProductLine(things, tuple(words), (run[start].start, run[end].end))
+    return best
+
+
+def _runs(every: list[Token]) -> list[list[Token]]:
+    """Runs of consecutive content words (a stopword ends a run, a model number does not)."""
+    runs: list[list[Token]] = [[]]
+    for token in every:
+        if token.stem in stopwords() and not has_digit(token.stem):
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    return [run for run in runs if run]
+
+
+def _holding_all(view: CatalogView, stems: list[str]) -> set[str]:
+    """Products whose own name (the title before "for") holds every one of the words."""
+    found = set(view.title_index.get(stems[0], set()))
+    for word in stems[1:]:
+        found &= view.title_index.get(word, set())
+    return {pid for pid in found if set(stems) <= view.products[pid].subject_words}
+
+
+def _named_things(view: CatalogView, members: set[str], known: set[str]) -> tuple[str, ...]:
+    """The members of the one kind the message names, plainest (shortest title) first. A
+    member's kind is the category words of its own name the message does not say (``known``:
+    the message's words and the brands'): when members differ in kind, the message named the
+    kind that adds nothing ("the iPhone 7": the phones, not the "iPhone 7 Silicone Case");
+    when all are of one kind ("Trailblazer 40L Backpack - Red"), that kind."""
+    kinds: dict[frozenset[str], list[str]] = {}
+    for pid in members:
+        kind = frozenset(view.products[pid].subject_words & view.category_terms.keys()) - known
+        kinds.setdefault(kind, []).append(pid)
+    kept = kinds.get(frozenset()) or (next(iter(kinds.values())) if len(kinds) == 1 else [])
+    return tuple(sorted(kept, key=lambda pid: (len(view.products[pid].title), pid)))
+
+
+def _variants(view: CatalogView, members: tuple[str, ...]) -> tuple[str, ...]:
+    """Members in the order to answer from, or () when they are not one product's variants.
+    A shop lists a product's variants (storage, colour, carrier) with near copies of one
+    text; a family of different products ("iPhone": the 6, the 9, the X) shares far less.
+    At least half of the members must have a near copy among the others; those come first."""
+    if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
+        return ()
+    texts = [frozenset(words(str(view.record(pid).get("description") or ""))) for pid in members]
+    copied = [
+        pid
+        for i, pid in enumerate(members)
+        if any(_jaccard(texts[i], texts[j]) >= SAME_TEXT for j in range(len(members)) if j != i)
+    ]
+    if len(copied) < MIN_MEMBERS or len(copied) < VARIANT_SHARE * len(members):
+        return ()
+    return tuple(copied) + tuple(pid for pid in members if pid not in copied)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def line_subject(
+    plan: RequestPlan, constraints: Constraints, view: CatalogView, guess: IntentGuess
+) -> ProductRef | None:
+    """The product an open question on a named line is answered from, or None: the message
+    asks no catalog attribute (a line's prices and colours differ: those are a search), sets
+    no price, order or condition, names no one product, asks for no category of things
+    ("Galaxy S7 cases") and reads as a question rather than as a request for products."""
+    if plan.intent not in ("search", "attribute") or plan.attributes or plan.compare_on:
+        return None
+    if any(not ref.ambiguous or ref.how in ("ordinal", "pronoun") for ref in plan.products):
+        return None
+    filters = constraints.filters.model_dump(exclude_none=True)
+    if set(filters) - {"brand", "category"} or constraints.sort or constraints.conditions:
+        return None
+    if wants_products(guess):
+        return None
+    line = named_line(plan.message, view)
+    if line is None:
+        return None
+    before, after = plan.message[: line.span[0]], plan.message[line.span[1] :]
+    if _FITS.search(before):
+        return None  # "a screen protector for the iPhone 7": what it fits, not what it is
+    if not content_words(f"{before} {after}"):
+        return None  # "do you have the iPhone 7?" asks for the products, nothing of them
+    return line.representative(view)

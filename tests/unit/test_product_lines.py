@@ -1,0 +1,86 @@
+"""A question on a product line (many variants, no one product named) is answered from one
+variant; cases made for the line, families of different products and requests for the
+line's products are not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tests.catalog_views as views
+from service.answering.passages import passages_of
+from service.answering.plan import Planner
+from service.answering.product_lines import named_line
+from tests.catalog_views import catalog_view
+
+
+@pytest.fixture(scope="module")
+def planner(embeddings) -> Planner:
+    return Planner(embeddings)
+
+
+def test_an_open_question_on_a_phone_line_asks_one_of_its_variants(planner: Planner) -> None:
+    view = catalog_view("bestbuy")
+    for message in ("is the Apple iPhone 7 waterproof?", "does the iPhone 7 have 3D Touch?"):
+        result = planner.plan(message, [], view)
+        assert result.intent == "attribute", message
+        (ref,) = result.products
+        # A phone of the line (not the "iPhone 7 Silicone Case", not a 3D Daisy case).
+        assert ref.title.startswith("Apple - iPhone 7 ") and "Case" not in ref.title
+    line = named_line("is the Apple iPhone 7 waterproof?", view)
+    assert line is not None and len(line.members) >= 20
+    assert not any("Case" in view.products[pid].title for pid in line.members)
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message"),
+    [
+        ("bestbuy", "screen protector for the iPhone 7"),  # what it fits
+        ("bestbuy", "do you have the iPhone 7?"),  # asks for the products, nothing of them
+        ("bestbuy", "how much is the iPhone 7?"),  # variants' prices differ: a search
+        ("demo", "is the iPhone waterproof?"),  # the 5s, 6, 9, X: a family, not variants
+    ],
+)
+def test_no_line_question(planner: Planner, catalog: str, message: str) -> None:
+    result = planner.plan(message, [], catalog_view(catalog))
+    assert result.intent == "search" and result.products == [], message
+
+
+def test_lines_on_a_catalog_of_another_shape(
+    planner: Planner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeve = "A 40 litre pack with a padded laptop sleeve, hip belt and rain cover."
+    rows = [
+        {"sku": f"T{i}", "name": f"Trailblazer 40L Backpack - {colour}", "price": 89 + i,
+         "description": sleeve.replace("pack", f"{colour.lower()} pack"), "category": "Backpacks"}
+        for i, colour in enumerate(["Red", "Slate", "Olive", "Black"])
+    ] + [
+        {"sku": "R1", "name": "Rain Cover for Trailblazer 40L", "price": 15, "category": "Covers",
+         "description": "A fitted rain cover."},
+        {"sku": "K1", "name": "Kettle Classic 1.7L", "price": 30, "category": "Kettles",
+         "description": "Stainless steel kettle that boils water fast with auto shut-off."},
+        {"sku": "K2", "name": "Kettle Glass 1.5L", "price": 35, "category": "Kettles",
+         "description": "Borosilicate glass jug with a blue light and a keep-warm setting."},
+    ]  # fmt: skip
+    path = tmp_path / "outdoor.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    monkeypatch.setitem(views.CATALOGS, "outdoor", path)
+    view = catalog_view("outdoor")
+    result = planner.plan("does the Trailblazer 40L have a laptop sleeve?", [], view)
+    assert result.intent == "attribute"
+    (ref,) = result.products
+    assert ref.title.startswith("Trailblazer 40L Backpack - ")
+    assert named_line("is the kettle dishwasher safe?", view) is None  # different texts
+
+
+def test_long_descriptions_are_scored_by_sentence() -> None:
+    # The scorer learned from passages of about a sentence: a 300-character description is cut.
+    from catalog.models import ScoredChunk
+
+    sentences = [f"Sentence {i} says one thing about the product at some length." for i in range(5)]
+    text = " ".join(sentences)
+    assert 250 < len(text) < 400
+    chunk = ScoredChunk(chunk_id="c", product_id="p", text=text, score=1.0, metadata={})
+    assert [p.text for p in passages_of([chunk], "Title")] == sentences
