@@ -61,6 +61,9 @@ _PRICE_ASC = re.compile(
     r"\b(?:cheapest|least\s+expensive|lowest[\s-]priced|lowest\s+price|most\s+affordable|"
     r"cheapest\s+one)\b"
 )
+# The positive degree: "a cheap phone" wants low prices first, without a superlative's claim
+# to the one cheapest (a named product stays named: "is the X affordable?" asks its price).
+_LOW_PRICE = re.compile(r"\b(?:cheap|inexpensive|affordable|budget|low[\s-]cost)\b")
 _PRICE_DESC = re.compile(
     r"\b(?:most\s+expensive|priciest|highest[\s-]priced|highest\s+price|most\s+premium)\b"
 )
@@ -91,11 +94,12 @@ class Constraints:
     count: int | None = None  # how many the shopper asked to see ("top 3")
     foreign_currency: str | None = None  # a price given in another currency (not applied)
     unrated: str | None = None  # a rating superlative in a catalog without ratings
+    low_price: bool = False  # "cheap", "affordable": low prices first in a search
     spans: list[tuple[int, int]] = field(default_factory=list)  # characters they came from
 
     @property
     def any(self) -> bool:
-        return not self.filters.is_empty() or bool(self.conditions or self.sort)
+        return not self.filters.is_empty() or bool(self.conditions or self.sort or self.low_price)
 
 
 def parse_constraints(message: str, view: CatalogView) -> Constraints:
@@ -129,6 +133,10 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
             found.unrated = match.group()  # no ratings: "most popular" may name another field
         else:
             found.sort = sort
+    low = _LOW_PRICE.search(text)
+    if low is not None and found.sort is None:
+        found.low_price = True
+        found.spans.append(low.span())
     count = _COUNT.search(text)
     if count is not None:
         found.count = min(MAX_COUNT, int(next(g for g in count.groups() if g)))

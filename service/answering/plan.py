@@ -192,7 +192,9 @@ class Planner:
             if by_word is not None:
                 plan.attributes = [AskedAttribute(by_word.key, by_word.label, 1.0, "")]
         if plan.intent in ("attribute", "compare"):
-            _constraints_as_questions(plan, view, explicit)
+            _constraints_as_questions(plan, view, explicit, constraints.low_price)
+        elif constraints.low_price and not plan.sort:
+            plan.sort = "price_asc"  # "a cheap phone": the lowest prices first
         if plan.intent == "compare" and plan.compare_on is None:
             # "compare them on price": a comparison on price or rating has a natural winner.
             first = plan.attributes[0].key if plan.attributes else None
@@ -234,7 +236,7 @@ class Planner:
 
 
 def _constraints_as_questions(
-    plan: RequestPlan, view: CatalogView, explicit: Filters | None
+    plan: RequestPlan, view: CatalogView, explicit: Filters | None, low_price: bool = False
 ) -> None:
     """About named products, "in stock" and "under $50" are questions, not filters; so is the
     dimension of a comparison whose other side names no one product ("is the Pixel XL or the
@@ -242,6 +244,8 @@ def _constraints_as_questions(
     asked = {item.key for item in plan.attributes}
     parsed = plan.filters.model_dump(exclude_none=True)
     wanted = [key for names, key in _FILTER_QUESTIONS if any(name in parsed for name in names)]
+    if low_price:
+        wanted.append("price")  # "is the X affordable?"
     if plan.intent == "attribute" and plan.compare_on and not asked:
         wanted.append(split_order(plan.compare_on)[0])
     for key in wanted:

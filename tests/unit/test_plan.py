@@ -348,3 +348,18 @@ def test_a_category_word_beside_a_named_product_is_no_second_product(
     seat = "TOTO SC134#01 Elongated Commercial Toilet Seat, Cotton White"
     result = plan(planner, "epqa", f"About the {seat}: are its bolts stainless steel?")
     assert result.intent == "attribute" and titles(result) == [seat]
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_cheap_in_a_search_puts_low_prices_first(planner: Planner, catalog: str) -> None:
+    # "cheap" is no word of any title: it was read as something the catalog lacks.
+    for message in ("I want a cheap phone", "any affordable phones?"):
+        result = plan(planner, catalog, message)
+        assert (result.intent, result.sort, result.products) == ("search", "price_asc", [])
+
+
+def test_cheap_about_a_named_product_asks_its_price(planner: Planner) -> None:
+    result = plan(planner, "demo", "is the iPhone X affordable?")
+    assert result.intent == "attribute" and titles(result) == ["iPhone X"]
+    assert [attribute.key for attribute in result.attributes] == ["price"]
+    assert result.sort is None
