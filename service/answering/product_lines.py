@@ -21,7 +21,7 @@ from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intent_rules import wants_products
 from service.answering.intents import IntentGuess
-from service.answering.references import ProductRef
+from service.answering.references import ProductRef, only_vocabulary
 
 if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
@@ -36,7 +36,7 @@ _FITS = re.compile(r"\bfor\s+(?:(?:the|a|an|my|your)\s+)?$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ProductLine:
-    members: tuple[str, ...]  # product ids, the plainest first
+    members: tuple[str, ...]  # product ids, the one to answer from first
     matched: tuple[str, ...]  # the stemmed message words that named the line
     span: tuple[int, int]
 
@@ -70,9 +70,7 @@ def named_line(message: str, view: CatalogView) -> ProductLine | None:
                 numbered = [w for w in words if has_digit(w)]
                 if len(numbered) == len(words):
                     continue  # a bare number names nothing by itself
-                if not numbered and all(
-                    w in view.category_terms or w in brand_words for w in words
-                ):
+                if not numbered and only_vocabulary(words, view):
                     continue  # "Apple phones": a brand and a category ("iPhone 7": a model)
                 things = _variants(view, _named_things(view, members, said | brand_words))
                 if things:
@@ -140,14 +138,17 @@ def line_subject(
 ) -> ProductRef | None:
     """The product an open question on a named line is answered from, or None: the message
     asks no catalog attribute (a line's prices and colours differ: those are a search), sets
-    no price, order or condition, names no one product, asks for no category of things
-    ("Galaxy S7 cases") and reads as a question rather than as a request for products."""
+    no price, order or condition ("is the iPhone 7 cheap?" is about prices too), names no
+    one product, and reads as a question rather than as a request for products ("Galaxy S7
+    cases")."""
     if plan.intent not in ("search", "attribute") or plan.attributes or plan.compare_on:
         return None
     if any(not ref.ambiguous or ref.how in ("ordinal", "pronoun") for ref in plan.products):
         return None
     filters = constraints.filters.model_dump(exclude_none=True)
-    if set(filters) - {"brand", "category"} or constraints.sort or constraints.conditions:
+    if set(filters) - {"brand", "category"} or constraints.sort or constraints.low_price:
+        return None
+    if constraints.conditions:
         return None
     if wants_products(guess):
         return None

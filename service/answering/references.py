@@ -151,7 +151,7 @@ def named_products(
         if not (full or share >= TITLE_SHARE or mass >= DISTINCTIVE * unit or rare):
             continue
         entry = view.products[product_id]
-        vocabulary_only = _only_vocabulary([token.stem for token in fresh], view)
+        vocabulary_only = only_vocabulary([token.stem for token in fresh], view)
         if vocabulary_only and not full:
             continue  # "watch for women", "Apple": a category or a brand, not one product
         ambiguous = vocabulary_only and len(fresh) == 1
@@ -311,6 +311,6 @@ def _begins_another(every: list[Token], token: Token, product_id: str, view: Cat
     return any(words(view.products[pid].title)[:2] == pair for pid in holders if pid != product_id)
 
 
-def _only_vocabulary(fresh: list[str], view: CatalogView) -> bool:
+def only_vocabulary(fresh: list[str], view: CatalogView) -> bool:
     brand_words = {word for key in view.brand_words for word in view.brand_words[key]}
     return all(word in view.category_terms or word in brand_words for word in fresh)

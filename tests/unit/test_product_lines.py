@@ -40,6 +40,7 @@ def test_an_open_question_on_a_phone_line_asks_one_of_its_variants(planner: Plan
         ("bestbuy", "screen protector for the iPhone 7"),  # what it fits
         ("bestbuy", "do you have the iPhone 7?"),  # asks for the products, nothing of them
         ("bestbuy", "how much is the iPhone 7?"),  # variants' prices differ: a search
+        ("bestbuy", "is the iPhone 7 cheap?"),  # so is a price word
         ("demo", "is the iPhone waterproof?"),  # the 5s, 6, 9, X: a family, not variants
     ],
 )
