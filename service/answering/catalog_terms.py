@@ -3,11 +3,12 @@ the profile's brand names and the loose terms it learned for each category."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from catalog.models import Filters, facet_key
 from catalog.text import forms, stem, stopwords, tokens, words
-from service.answering.catalog_view import CatalogView
+from service.answering.catalog_view import CatalogView, ProductEntry
 
 # A category said only by the words qualifying its head ("iPhone 7" of "iPhone 7 Cases") is
 # meant only when the products those words name are mostly in it (ingestion's association).
@@ -118,6 +119,25 @@ def _name_parts(category: str) -> tuple[list[str], list[str]]:
             heads.append(found[cut - 1])
             before += [word for word in found[: cut - 1] if word not in stopwords()]
     return heads, [word for word in dict.fromkeys(before) if word not in heads]
+
+
+def of_kind(entry: ProductEntry, subject: list[str]) -> bool:
+    """Some subject word is the head of the product's own category's name: the cheapest
+    "phone" is in "Prepaid Phones", not a kit in "SIM Cards" whose title says "Phone"."""
+    return any(is_head(word, entry) for word in subject)
+
+
+def is_head(word: str, entry: ProductEntry) -> bool:
+    """The (stemmed) word says the head of the product's category: "watch" of "womens-watches"."""
+    heads = category_heads(entry.category) if entry.category else ()
+    return any(_says(word, head) for head in heads)
+
+
+@functools.lru_cache(maxsize=4096)
+def category_heads(category: str) -> tuple[str, ...]:
+    """The heads of a category's name, as written and stemmed (cached: a scan asks per product)."""
+    heads = _name_parts(category)[0]
+    return tuple(dict.fromkeys([*heads, *(stem(head) for head in heads)]))
 
 
 def _says(said: str, head: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
+from service.answering.catalog_terms import of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
@@ -172,6 +173,8 @@ class Executor:
         relevant = [entry for entry in matching if about(entry, known)]
         # "cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones".
         relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
+        # Of those, the ones whose own category is the thing named, when the catalog says so.
+        relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
         if (known and not relevant) or (unknown and not known and filters.is_empty()):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted.
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.models import Filters, facet_key
 from catalog.text import blank, tokens
+from service.answering.catalog_terms import is_head
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
 from service.answering.facts import FieldFact
@@ -125,13 +126,17 @@ def meets(entry: ProductEntry, filters: Filters) -> bool:
 
 
 def about(entry: ProductEntry, subject: list[str]) -> bool:
-    """Every subject word is a word of the product's title."""
-    return all(word in entry.title_words for word in subject)
+    """Every subject word is a word of the product's title or the head of its category's name:
+    a "Rolex Datejust" in "womens-watches" is a watch its title does not call one."""
+    return all(word in entry.title_words or is_head(word, entry) for word in subject)
 
 
 def is_itself(entry: ProductEntry, subject: list[str]) -> bool:
-    """Some subject word is the product's own, said before what it is made for."""
-    return not subject or any(word in entry.subject_words for word in subject)
+    """Some subject word is the product's own, said before what it is made for or by the head
+    of its category's name."""
+    return not subject or any(
+        word in entry.subject_words or is_head(word, entry) for word in subject
+    )
 
 
 def _first(*values: Any) -> Any:

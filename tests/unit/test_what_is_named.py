@@ -10,11 +10,17 @@ import pytest
 
 from catalog.models import Filters, ProductHit, facet_key
 from catalog.text import content_words, plural, stopwords, words
-from service.answering.catalog_terms import MODIFIER_SHARE, _qualifiers, find_category
+from service.answering.catalog_terms import (
+    MODIFIER_SHARE,
+    _qualifiers,
+    category_heads,
+    find_category,
+    is_head,
+)
 from service.answering.catalog_view import CatalogView
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
-from service.answering.record import meets, subject_words
+from service.answering.record import about, meets, subject_words
 from service.answering.references import named_products, referenced_from_history
 from tests.catalog_views import catalog_view
 
@@ -202,7 +208,8 @@ def test_a_placeholder_noun_is_no_subject(planner: Planner) -> None:
 def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
     planner: Planner,
 ) -> None:
-    # "Motorola phones": the brand's phones before its "Band for ... Smartwatches".
+    # "Motorola phones": the brand's phones (by title, or by a category whose head is "phones")
+    # before its "Band for ... Smartwatches".
     view = catalog_view("bestbuy")
     checked = 0
     for key in sorted(view.brand_keys):
@@ -210,8 +217,8 @@ def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
             (e for e in view.products.values() if facet_key(e.brand or "") == key),
             key=lambda e: e.product_id,
         )
-        saying = [e.product_id for e in own if "phone" in e.title_words][:3]
-        other = [e.product_id for e in own if "phone" not in e.title_words][:3]
+        saying = [e.product_id for e in own if about(e, ["phone"])][:3]
+        other = [e.product_id for e in own if not about(e, ["phone"])][:3]
         if len(view.brand_words[key]) != 1 or not saying or not other:
             continue
         plan = planner.plan(f"show me {view.brand_keys[key]} phones", [], view)
@@ -291,3 +298,29 @@ def test_words_several_titles_hold_alike_name_no_one_product(planner: Planner) -
     assert refs and refs[0].ambiguous, (rest, refs)
     result = planner.plan(f"{rest} under 20 dollars", [], view)
     assert result.products == [] and result.filters.max_price == 20
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy", "inr"])
+def test_a_superlative_on_a_kind_ranks_every_product_of_that_kind(
+    planner: Planner, catalog: str
+) -> None:
+    # "most expensive watch": the "Rolex Datejust" of "womens-watches" is a watch its title does
+    # not call one; the "SIM Card Kit" whose title says "Phone" is no phone ("SIM Cards").
+    view = catalog_view(catalog)
+    entries = sorted(view.products.values(), key=lambda e: e.product_id)
+    heads = sorted({head for name in view.categories for head in category_heads(name)})
+    checked = 0
+    for head in heads:
+        plan = planner.plan(f"what is the most expensive {head}?", [], view)
+        known, _ = subject_words(plan, view)
+        if plan.sort != "price_desc" or not plan.filters.is_empty() or len(known) != 1:
+            continue
+        kind = [e for e in entries if is_head(known[0], e) and e.price is not None]
+        if not kind:
+            continue
+        execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+        listed = [view.products[hit.product_id] for hit in execution.hits]
+        assert listed and all(is_head(known[0], e) for e in listed), head
+        assert listed[0].price == max(e.price for e in kind if e.price is not None), head
+        checked += 1
+    assert checked >= 1
