@@ -50,7 +50,12 @@ def compose(execution: Execution, view: CatalogView) -> Answer:
     if plan.intent == "compare" and len(execution.products) >= 2:
         return _compare(execution, view)
     if plan.intent in ("attribute", "compare") and execution.products:
-        return _attribute(execution)
+        answer = _attribute(execution)
+        if execution.absent:  # "compare the iPhone 9 and the iPhone X" without an iPhone 9
+            named = shown(execution.products[0].title)
+            said = " or ".join(execution.absent)
+            answer.text = f"The catalog has no {said} to compare with {named}.\n{answer.text}"
+        return answer
     return _listing(execution, view)
 
 

@@ -29,7 +29,13 @@ from service.answering.plan import RequestPlan
 from service.answering.record import about, field_fact, is_itself, meets, subject_words
 from service.answering.references import ProductRef, pointer_spans
 from service.answering.scales import split_order
-from service.answering.stand_ins import close, context_hits, made_for_hits, standing_hits
+from service.answering.stand_ins import (
+    absent_rivals,
+    close,
+    context_hits,
+    made_for_hits,
+    standing_hits,
+)
 
 # Dropped one after another until something matches, least important first.
 RELAX_ORDER: tuple[tuple[str, ...], ...] = (
@@ -125,6 +131,8 @@ class Executor:
             best = max(scores, default=None)
             execution.evidence_score = best
             execution.answerable = best is not None and self.ranker.answerable(best)
+        if plan.intent == "compare" and len(refs) < 2:
+            execution.absent = absent_rivals(plan, view)  # the other side is not sold
         if plan.intent == "compare" and plan.compare_on:
             execution.winner = winner(execution.products, plan.compare_on, plan.scale)
 

@@ -68,3 +68,4 @@ class Execution:
     missing_attributes: list[str] = field(default_factory=list)  # asked, no such field
     examples: list[str] = field(default_factory=list)  # help: questions from this catalog
     winner: str | None = None  # compare: the product that wins on ``plan.compare_on``
+    absent: list[str] = field(default_factory=list)  # compare: models named, none sold

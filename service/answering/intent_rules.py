@@ -13,6 +13,7 @@ from service.answering.constraints import Constraints
 from service.answering.intents import Intent, IntentGuess
 from service.answering.record import about, meets, subject_words
 from service.answering.references import ProductRef, pointer_spans
+from service.answering.stand_ins import absent_rivals
 
 if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
@@ -61,6 +62,10 @@ def decide_intent(
     asked_of_it = plan.attributes or not wants_products(guess)
     if _loose(specific) and (_only_fits(specific[0], view) or not asked_of_it):
         plan.products = specific = []
+    if len(specific) == 1 and guess.intent == "compare":
+        plan.products = specific
+        if absent_rivals(plan, view):
+            return "compare"  # "compare the iPhone 9 and the iPhone X": one side is not sold
     if specific and (plan.attributes or not constraints.any):
         # Beside a product named outright, a brand or category word ("... bolts stainless
         # steel?") is part of the question, not a second product to answer about.

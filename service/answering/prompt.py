@@ -75,6 +75,8 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append("nothing met: " + ", ".join(execution.relaxed) + " (closest matches below)")
     if execution.made_for:
         lines.append("sold only as things made for: " + " ".join(execution.made_for))
+    if execution.absent:
+        lines.append("not in the catalog: " + ", ".join(execution.absent) + " (say so)")
     if execution.unmatched:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import TYPE_CHECKING
 
 from catalog.models import ProductHit
 from catalog.text import blank, content_words, has_digit, tokens, words
 from service.answering.catalog_view import CatalogView
-from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
 from service.answering.references import ProductRef, named_products
+
+if TYPE_CHECKING:
+    from service.answering.plan import RequestPlan
 
 # Below this cosine a retrieved product is not about the query ("lawn mowers" in a catalog
 # without any): chosen on the planner's development questions.
@@ -56,7 +59,9 @@ def absent_models(plan: RequestPlan, view: CatalogView) -> list[str]:
     """Models the message names that no title holds, as written: a title word followed by a
     number no title puts after it ("iPhone 8" where titles hold "iPhone 7" and "Honor 8";
     "Galaxy S9"). A number with a unit ("64GB") is a measure, not a model."""
-    every = tokens(blank(plan.message, plan.spans))  # prices and other constraints out
+    # Prices and other constraints out, and the products the message does name.
+    named = [ref.span for ref in plan.products if ref.span]
+    every = tokens(blank(plan.message, plan.spans + named))
     found = []
     for before, token in itertools.pairwise(every):
         if not _MODEL.fullmatch(token.stem) or before.is_stopword:
@@ -64,6 +69,24 @@ def absent_models(plan: RequestPlan, view: CatalogView) -> list[str]:
         if before.stem in view.title_index and (before.stem, token.stem) not in view.model_pairs:
             found.append(plan.message[before.start : token.end])
     return found
+
+
+def absent_rivals(plan: RequestPlan, view: CatalogView) -> list[str]:
+    """The absent models a comparison names beside its one product, when they are of its kind:
+    their first word is in titles of its category ("compare the iPhone 9 and the iPhone X").
+    Nothing for a product without a category: "size 8" beside a shoe tree may be a number of
+    the shopper's own, not a product to compare with."""
+    if len(plan.products) != 1 or (entry := view.products.get(plan.products[0].product_id)) is None:
+        return []
+    if not entry.category:
+        return []
+    rivals = []
+    for model in absent_models(plan, view):
+        first = tokens(model)[0].stem
+        holders = view.title_index.get(first, set())
+        if any(view.products[pid].category == entry.category for pid in holders):
+            rivals.append(model)
+    return rivals
 
 
 def context_hits(

@@ -3,15 +3,22 @@ differently shaped catalogs (titles picked from the catalog, not written here)."
 
 from __future__ import annotations
 
+import copy
+import itertools
+from dataclasses import replace
+
 import pytest
 
 from catalog.models import ProductHit
-from catalog.text import content_words
+from catalog.text import content_words, stopwords
 from service.answering.catalog_view import CatalogView
+from service.answering.compose import compose
+from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
 from service.answering.stand_ins import (
     RELEVANT_SIMILARITY,
     absent_models,
+    absent_rivals,
     context_hits,
     standing_hits,
 )
@@ -124,3 +131,49 @@ def test_a_model_no_title_holds_is_not_stood_for_by_its_neighbours(
     assert absent_models(present, view) == []
     measured = planner.plan_search(f"show me the {word} {other}gb please", view)
     assert absent_models(measured, view) == []  # a measure, not a model
+
+
+def _model_word(word: str) -> bool:
+    return word.isalpha() and word not in stopwords()
+
+
+class _Products:
+    """A searcher that only fetches products by id (a comparison retrieves nothing)."""
+
+    def products(self, product_ids: list[str]) -> list[ProductHit]:
+        return [_hit(pid, 1.0) for pid in product_ids]
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_comparison_with_a_model_the_catalog_lacks_says_so(
+    planner: Planner, catalog: str
+) -> None:
+    # "compare the iPhone 9 and the iPhone X" without an iPhone 9: not the iPhone X alone.
+    view = catalog_view(catalog)
+    checked = 0
+    for entry in sorted(view.products.values(), key=lambda e: e.product_id):
+        said = entry.title.split()
+        pairs = [(a.lower(), b.lower()) for a, b in itertools.pairwise(said)]
+        pair = next((p for p in pairs if p in view.model_pairs and _model_word(p[0])), None)
+        if pair is None:
+            continue
+        number = next(str(n) for n in range(2, 100) if (pair[0], str(n)) not in view.model_pairs)
+        absent = f"{pair[0]} {number}"
+        plan = planner.plan(f"compare the {absent} and the {entry.title}", [], view)
+        if [ref.product_id for ref in plan.products] != [entry.product_id]:
+            continue  # the title names more than this product
+        assert plan.intent == "compare", entry.title
+        execution = Executor(_Products(), None, None).run(plan, view)  # type: ignore[arg-type]
+        assert execution.absent == [absent]
+        answer = compose(execution, view)
+        assert answer.text.startswith(f"The catalog has no {absent} to compare with"), answer.text
+        assert f"[{entry.product_id}]" in answer.text
+        # Without a category nothing says the number names a rival ("size 8" of a shoe tree).
+        products = {**view.products, entry.product_id: replace(entry, category=None)}
+        bare = copy.copy(view)
+        bare.products = products
+        assert absent_rivals(plan, bare) == []
+        checked += 1
+        if checked == 3:
+            break
+    assert checked >= 1
