@@ -183,8 +183,9 @@ class Executor:
         relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
         # Of those, the ones whose own category is the thing named, when the catalog says so.
         relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
-        if (known and not relevant) or (unknown and not known and filters.is_empty()):
-            # Nothing names it in a title: what retrieval finds close enough to it, sorted.
+        if (known and not relevant) or (unknown and not known):
+            # Nothing names it in a title: what retrieval finds close enough to it, sorted (a
+            # price ceiling does not make "shampoo" mean every product under it).
             hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
             ids = {hit.product_id for hit in hits if close(hit)}
             relevant = [entry for entry in matching if entry.product_id in ids]

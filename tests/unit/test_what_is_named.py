@@ -324,3 +324,19 @@ def test_a_superlative_on_a_kind_ranks_every_product_of_that_kind(
         assert listed[0].price == max(e.price for e in kind if e.price is not None), head
         checked += 1
     assert checked >= 1
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_a_price_ceiling_does_not_make_an_unknown_thing_every_product_under_it(
+    planner: Planner, catalog: str
+) -> None:
+    # "best rated shampoo under 500 rupees" in a shop without shampoo: not its groceries.
+    view = catalog_view(catalog)
+    prices = sorted(e.price for e in view.products.values() if e.price is not None)
+    ceiling = int(prices[len(prices) // 2]) + 1
+    amount = view.format_price(ceiling)  # in the catalog's own currency and locale
+    plan = planner.plan(f"what is the best rated zorblax under {amount}?", [], view)
+    assert plan.sort == "rating_desc" and plan.filters.max_price == ceiling
+    assert subject_words(plan, view) == ([], ["zorblax"])
+    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    assert execution.hits == [] and execution.matched == 0
