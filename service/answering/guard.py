@@ -71,11 +71,23 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
         if not ids and len(facts) == 1:
             ids = list(facts)
         problems += _figure_problems(
-            _CITATION.sub(" ", sentence), [facts[i] for i in ids], view, own
+            _without_absent(_CITATION.sub(" ", sentence), execution),
+            [facts[i] for i in ids],
+            view,
+            own,
         )
     problems += _order_problems(body, cited, execution)
     problems += _winner_problems(body, execution)
     return GuardResult(ok=not problems, problems=problems, cited=cited)
+
+
+def _without_absent(sentence: str, execution: Execution) -> str:
+    """A sentence saying the catalog lacks a model ("has no iPhone 9") states no figure."""
+    if not execution.absent or not _NEGATION.search(sentence):
+        return sentence
+    for model in execution.absent:
+        sentence = re.sub(re.escape(model), " ", sentence, flags=re.IGNORECASE)
+    return sentence
 
 
 def _winner_problems(text: str, execution: Execution) -> list[str]:

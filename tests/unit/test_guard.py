@@ -198,3 +198,16 @@ def test_a_comparison_calls_the_winner_cheaper_not_the_other(facts) -> None:
     )
     result = check_answer(wrong, execution, view)
     assert not result.ok and f'calls [{dear}] "cheaper"' in result.problems[-1]
+
+
+def test_saying_the_catalog_lacks_a_compared_model_states_no_figure(facts) -> None:
+    execution = facts("compare the iPhone 9 and the iPhone X")
+    assert execution.absent == ["iPhone 9"]
+    (phone,) = _ids("iPhone X")
+    view = catalog_view("demo")
+    said = f"The catalog has no iPhone 9 to compare with. The iPhone X costs $899.99 [{phone}]."
+    assert check_answer(said, execution, view).ok
+    # Only a sentence saying it is absent: the model's number is no figure of the iPhone X.
+    claimed = f"The iPhone X [{phone}] is 9 times faster than the iPhone 9."
+    result = check_answer(claimed, execution, view)
+    assert not result.ok and "'9'" in result.problems[0]
