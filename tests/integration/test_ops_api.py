@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -501,6 +502,19 @@ def test_one_job_per_collection_and_products_are_never_half_ingested(
     assert half.status_code == 202, half.text
     assert wait_job(admin_client, half.json()["job_id"])["status"] == "succeeded"
     (root / "products.json").write_bytes(DEMO_CATALOG.read_bytes())
+    # The job pauses after its first write until the shopper side has looked a few times: on
+    # an idle machine it would otherwise end inside the first look, and prove nothing.
+    served = admin_client.app.state.aisle.catalog.store()  # type: ignore[attr-defined]
+    looked = threading.Event()
+    upsert = served.upsert
+
+    def upsert_then_wait(*args: Any, **kwargs: Any) -> Any:
+        result = upsert(*args, **kwargs)
+        if threading.current_thread().name.startswith("ingest-"):
+            looked.wait(timeout=120)
+        return result
+
+    served.upsert = upsert_then_wait
     first = admin_client.post(
         "/v1/ingest", json={"paths": ["products.json"]}, headers=ADMIN_HEADERS
     )
@@ -536,6 +550,9 @@ def test_one_job_per_collection_and_products_are_never_half_ingested(
                 assert_error(response, 404)
         searched = admin_client.post("/v1/search", json={"query": "phone", "k": 5})
         assert searched.status_code == 200, searched.text
+        if polls >= 3:
+            looked.set()
+    looked.set()
     job = wait_job(admin_client, job_id)
     assert job["status"] == "succeeded" and job["counts"]["added"] == len(rows) - len(rows) // 2
     assert polls >= 2, "the job finished before it could be observed"
