@@ -5,6 +5,7 @@ catalog content is (small talk, help, out of scope, or a request the catalog can
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from catalog.text import blank, content_words, stranded_preposition
@@ -62,10 +63,11 @@ def decide_intent(
     asked_of_it = plan.attributes or not wants_products(guess)
     if _loose(specific) and (_only_fits(specific[0], view) or not asked_of_it):
         plan.products = specific = []
-    if len(specific) == 1 and guess.intent == "compare":
+    # "compare the iPhone 9 and the iPhone X": one side is not sold, and the answer says so.
+    one = len(specific) == 1 and guess.intent == "compare"
+    if one and absent_rivals(replace(plan, products=specific), view):
         plan.products = specific
-        if absent_rivals(plan, view):
-            return "compare"  # "compare the iPhone 9 and the iPhone X": one side is not sold
+        return "compare"
     if specific and (plan.attributes or not constraints.any):
         # Beside a product named outright, a brand or category word ("... bolts stainless
         # steel?") is part of the question, not a second product to answer about.
