@@ -24,7 +24,7 @@ from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
-from service.answering.passages import Passage, PassageRanker, passages_of
+from service.answering.passages import Passage, PassageRanker, passages_of, restates
 from service.answering.plan import RequestPlan
 from service.answering.record import about, field_fact, is_itself, meets, subject_words
 from service.answering.references import ProductRef, pointer_spans
@@ -164,6 +164,8 @@ class Executor:
             if f is not None and not compound(question, f.label)  # "energy rating"
         ]
         passages += passages_of(self.chunks.product_chunks(ref.product_id), ref.title)
+        mention = plan.message[ref.span[0] : ref.span[1]] if ref.span else ""
+        passages = [passage for passage in passages if not restates(passage, mention)]
         scores = self.ranker.score(question, passages)
         ranked = sorted(zip(scores, passages, strict=True), key=lambda item: -item[0])
         facts.passages = [

@@ -18,10 +18,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from catalog.models import ScoredChunk
+from catalog.text import words
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _HEADER = re.compile(r"^(?P<title>.{1,300}?) \((?P<kind>[a-z]+)\): ")
 _LABEL_ONLY = re.compile(r"^[^:]{1,40}:\s*$")
+_LABELLED = re.compile(r"^[^:]{1,40}:\s*(?P<value>.+)$")
 # Longer lines are split into sentences: the evidence scorer learned from passages of about
 # this size (90 % of hetPQA's passages that answer are at most 254 characters), and a
 # 400-character description scored as one passage hides its one answering sentence
@@ -89,3 +91,12 @@ def passages_of(chunks: Iterable[ScoredChunk], title: str) -> list[Passage]:
                     seen.add(piece)
                     found.append(Passage(piece, kind or "core"))
     return found
+
+
+def restates(passage: Passage, mention: str) -> bool:
+    """The passage is a field whose value the question already said to name the product
+    ("Brand: Samsung" for "what camera does the Samsung Galaxy S7 have?"): it answers
+    nothing the shopper asked."""
+    labelled = _LABELLED.match(passage.text)
+    value = set(words(labelled.group("value"))) if labelled else set()
+    return bool(value) and value <= set(words(mention))

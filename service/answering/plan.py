@@ -34,7 +34,7 @@ from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import merge_filters, parse_constraints
 from service.answering.intent_rules import decide_intent, only_product
-from service.answering.intents import Intent, IntentClassifier
+from service.answering.intents import Intent, IntentClassifier, IntentGuess
 from service.answering.ordering import OrderReader
 from service.answering.product_lines import line_subject
 from service.answering.references import (
@@ -174,7 +174,7 @@ class Planner:
                 plan.intent = "attribute" if len(plan.products) == 1 else "compare"
             elif (only := only_product(plan, view)) is not None:
                 plan.intent, plan.products = "attribute", [only]
-        if (line := line_subject(plan, constraints, view, guess)) is not None:
+        if (line := line_subject(plan, constraints, view, self._guess_text)) is not None:
             # "is the iPhone 7 waterproof?": the line's plainest member answers for it.
             plan.intent, plan.products, plan.filters = "attribute", [line], explicit or Filters()
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
@@ -205,6 +205,9 @@ class Planner:
         if refs_from_history and plan.intent in ("search", "recommend"):
             plan.query = _refined_query(message, history)
         return plan
+
+    def _guess_text(self, text: str) -> IntentGuess:
+        return self.intents.guess(self.embeddings.embed_documents([text])[0])
 
     def _asks_attributes(
         self, message: str, spans: list[tuple[int, int]], view: CatalogView

@@ -13,6 +13,7 @@ question on a line is answered from its plainest variant (the shortest title).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ SAME_TEXT = 0.8  # word-set overlap of two variants' texts (colour or carrier wo
 VARIANT_SHARE = 0.5
 # As in titles (``catalog_view._FOR``): a name after "for" is what the thing fits.
 _FITS = re.compile(r"\bfor\s+(?:(?:the|a|an|my|your)\s+)?$", re.IGNORECASE)
+_ARTICLE_END = re.compile(r"\b(?:the|a|an|my|your|this|that)\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -134,30 +136,52 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def line_subject(
-    plan: RequestPlan, constraints: Constraints, view: CatalogView, guess: IntentGuess
+    plan: RequestPlan,
+    constraints: Constraints,
+    view: CatalogView,
+    guess_of: Callable[[str], IntentGuess],
 ) -> ProductRef | None:
     """The product an open question on a named line is answered from, or None: the message
     asks no catalog attribute (a line's prices and colours differ: those are a search), sets
     no price, order or condition ("is the iPhone 7 cheap?" is about prices too), names no
     one product, and reads as a question rather than as a request for products ("Galaxy S7
-    cases")."""
+    cases"). ``guess_of`` reads the intent of a text: the message's is read with the line's
+    name said as "it", since a product's name reads like a search whatever is asked of it
+    ("what camera does the Samsung Galaxy S7 have?")."""
     if plan.intent not in ("search", "attribute") or plan.attributes or plan.compare_on:
-        return None
-    if any(not ref.ambiguous or ref.how in ("ordinal", "pronoun") for ref in plan.products):
         return None
     filters = constraints.filters.model_dump(exclude_none=True)
     if set(filters) - {"brand", "category"} or constraints.sort or constraints.low_price:
         return None
     if constraints.conditions:
         return None
-    if wants_products(guess):
-        return None
     line = named_line(plan.message, view)
-    if line is None:
+    if line is None or any(_names_another(ref, line, view) for ref in plan.products):
         return None
     before, after = plan.message[: line.span[0]], plan.message[line.span[1] :]
     if _FITS.search(before):
         return None  # "a screen protector for the iPhone 7": what it fits, not what it is
     if not content_words(f"{before} {after}"):
         return None  # "do you have the iPhone 7?" asks for the products, nothing of them
+    category = {token.stem for token in tokens(constraints.filters.category or "")}
+    if category & {token.stem for token in tokens(f"{before} {after}")}:
+        return None  # "Galaxy S7 cases": a kind said beside the line's name is what is wanted
+    if wants_products(guess_of(f"{_ARTICLE_END.sub('', before)}it{after}")):
+        return None
     return line.representative(view)
+
+
+def _names_another(ref: ProductRef, line: ProductLine, view: CatalogView) -> bool:
+    """The message asks about this product rather than the line: it points back to it, or
+    names it by words that say the line's name too ("the OtterBox case for the iPhone 7"), or
+    names it first ("does the headphone jack adapter work with the iPhone 7?"). Named after
+    the line by other words, it is what is asked of the line ("does the iPhone 7 have a
+    headphone jack?" names a "Headphone Jack Adapter" by its last words)."""
+    if ref.how in ("ordinal", "pronoun"):
+        return True
+    if ref.ambiguous:
+        return False
+    title_words = {token.stem for token in tokens(view.products[ref.product_id].title)}
+    if set(line.matched) & title_words or ref.span is None:
+        return True
+    return ref.span[0] < line.span[0]

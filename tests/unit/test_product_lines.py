@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import tests.catalog_views as views
-from service.answering.passages import passages_of
+from service.answering.passages import Passage, passages_of, restates
 from service.answering.plan import Planner
 from service.answering.product_lines import named_line
 from tests.catalog_views import catalog_view
@@ -35,12 +35,33 @@ def test_an_open_question_on_a_phone_line_asks_one_of_its_variants(planner: Plan
 
 
 @pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        # A "Lightning To Headphone Jack Adapter" is named by the asked feature's words only.
+        ("does the iPhone 7 have a headphone jack?", "Apple - iPhone 7 "),
+        # The product's name reads like a search; the question around it does not.
+        ("what camera does the Samsung Galaxy S7 have?", "Samsung - Galaxy S7 "),
+        ("is the galaxy s7 edge water resistant?", "Samsung - Galaxy S7 edge "),
+    ],
+)
+def test_the_line_is_the_subject_of_a_question_about_it(
+    planner: Planner, message: str, line: str
+) -> None:
+    result = planner.plan(message, [], catalog_view("bestbuy"))
+    assert result.intent == "attribute", message
+    (ref,) = result.products
+    assert ref.title.startswith(line) and "Adapter" not in ref.title, ref.title
+
+
+@pytest.mark.parametrize(
     ("catalog", "message"),
     [
         ("bestbuy", "screen protector for the iPhone 7"),  # what it fits
         ("bestbuy", "do you have the iPhone 7?"),  # asks for the products, nothing of them
         ("bestbuy", "how much is the iPhone 7?"),  # variants' prices differ: a search
         ("bestbuy", "is the iPhone 7 cheap?"),  # so is a price word
+        ("bestbuy", "Galaxy S7 cases"),  # a kind said beside the line's name
+        ("bestbuy", "Samsung Galaxy S7 cases"),
         ("demo", "is the iPhone waterproof?"),  # the 5s, 6, 9, X: a family, not variants
     ],
 )
@@ -60,6 +81,8 @@ def test_lines_on_a_catalog_of_another_shape(
     ] + [
         {"sku": "R1", "name": "Rain Cover for Trailblazer 40L", "price": 15, "category": "Covers",
          "description": "A fitted rain cover."},
+        {"sku": "S1", "name": "Padded Laptop Sleeve", "price": 25, "category": "Sleeves",
+         "description": "A neoprene sleeve for 15 inch laptops."},
         {"sku": "K1", "name": "Kettle Classic 1.7L", "price": 30, "category": "Kettles",
          "description": "Stainless steel kettle that boils water fast with auto shut-off."},
         {"sku": "K2", "name": "Kettle Glass 1.5L", "price": 35, "category": "Kettles",
@@ -69,10 +92,20 @@ def test_lines_on_a_catalog_of_another_shape(
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     monkeypatch.setitem(views.CATALOGS, "outdoor", path)
     view = catalog_view("outdoor")
-    result = planner.plan("does the Trailblazer 40L have a laptop sleeve?", [], view)
-    assert result.intent == "attribute"
-    (ref,) = result.products
-    assert ref.title.startswith("Trailblazer 40L Backpack - ")
+    for message in (
+        "does the Trailblazer 40L have a laptop sleeve?",  # not the "Padded Laptop Sleeve"
+        "does the Trailblazer 40L have a padded laptop sleeve?",
+    ):
+        result = planner.plan(message, [], view)
+        assert result.intent == "attribute", message
+        (ref,) = result.products
+        assert ref.title.startswith("Trailblazer 40L Backpack - "), message
+    for message in (
+        "is the padded laptop sleeve neoprene?",
+        "does the padded laptop sleeve fit the Trailblazer 40L?",  # named first: the subject
+    ):
+        result = planner.plan(message, [], view)
+        assert [ref.title for ref in result.products] == ["Padded Laptop Sleeve"], message
     assert named_line("is the kettle dishwasher safe?", view) is None  # different texts
 
 
@@ -85,3 +118,14 @@ def test_long_descriptions_are_scored_by_sentence() -> None:
     assert 250 < len(text) < 400
     chunk = ScoredChunk(chunk_id="c", product_id="p", text=text, score=1.0, metadata={})
     assert [p.text for p in passages_of([chunk], "Title")] == sentences
+
+
+def test_a_field_the_question_already_said_answers_nothing() -> None:
+    # "what camera does the Samsung Galaxy S7 have?" was answered "Brand: Samsung".
+    mention = "Samsung Galaxy S7"
+    assert restates(Passage("Brand: Samsung", "attribute"), mention)
+    assert restates(Passage("Model: Galaxy S7", "core"), mention)
+    assert not restates(Passage("Brand: Samsung", "attribute"), "iPhone 7")
+    assert not restates(Passage("Category: Cell Phones > Samsung Galaxy", "core"), mention)
+    sentence = "The Samsung Galaxy S7 enjoys a quad-core processor for ultra-fast responsiveness."
+    assert not restates(Passage(sentence, "core"), mention)
