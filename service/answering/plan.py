@@ -36,7 +36,7 @@ from service.answering.constraints import merge_filters, parse_constraints
 from service.answering.intent_rules import decide_intent, only_product
 from service.answering.intents import Intent, IntentClassifier, IntentGuess
 from service.answering.ordering import OrderReader
-from service.answering.product_lines import line_subject
+from service.answering.product_lines import line_comparison, line_subject
 from service.answering.references import (
     ProductRef,
     definite,
@@ -177,6 +177,8 @@ class Planner:
         if (line := line_subject(plan, constraints, view, self._guess_text)) is not None:
             # "is the iPhone 7 waterproof?": the line's plainest member answers for it.
             plan.intent, plan.products, plan.filters = "attribute", [line], explicit or Filters()
+        elif (sides := line_comparison(plan, constraints, view, guess)) is not None:
+            plan.intent, plan.products, plan.filters = "compare", sides, explicit or Filters()
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
             category = view.categories.get(whole.filters.category or "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from catalog.text import Token, content_words, has_digit, stopwords, tokens, words
@@ -23,6 +23,7 @@ from service.answering.constraints import Constraints
 from service.answering.intent_rules import wants_products
 from service.answering.intents import IntentGuess
 from service.answering.references import ProductRef, only_vocabulary
+from service.answering.stand_ins import absent_rivals
 
 if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
@@ -49,13 +50,20 @@ class ProductLine:
 
 
 def named_line(message: str, view: CatalogView) -> ProductLine | None:
-    """The longest line a mention names, or None. A mention is a run of consecutive message
-    words that some products' own names hold and that cannot grow by a word on either side
-    ("iPhone 7 Plus" is one mention, not a mention of the "iPhone 7")."""
+    """The longest line a mention names, or None."""
+    lines = named_lines(message, view)
+    return max(lines, key=lambda line: len(line.matched)) if lines else None
+
+
+def named_lines(message: str, view: CatalogView) -> list[ProductLine]:
+    """The lines the message's mentions name, in message order, no two mentions overlapping
+    (the longer kept). A mention is a run of consecutive message words that some products'
+    own names hold and that cannot grow by a word on either side ("iPhone 7 Plus" is one
+    mention, not a mention of the "iPhone 7")."""
     brand_words = {word for key in view.brand_words for word in view.brand_words[key]}
     every = tokens(message)
     said = {token.stem for token in every}
-    best: ProductLine | None = None
+    found: list[ProductLine] = []
     for run in _runs(every):
         stems = [token.stem for token in run]
         for start in range(len(run)):
@@ -67,7 +75,7 @@ def named_line(message: str, view: CatalogView) -> ProductLine | None:
                     end + 1 < len(run) and _holding_all(view, stems[start : end + 2])
                 )
                 words = stems[start : end + 1]
-                if grows or (best is not None and len(words) <= len(best.matched)):
+                if grows:
                     continue
                 numbered = [w for w in words if has_digit(w)]
                 if len(numbered) == len(words):
@@ -76,8 +84,13 @@ def named_line(message: str, view: CatalogView) -> ProductLine | None:
                     continue  # "Apple phones": a brand and a category ("iPhone 7": a model)
                 things = _variants(view, _named_things(view, members, said | brand_words))
                 if things:
-                    best = ProductLine(things, tuple(words), (run[start].start, run[end].end))
-    return best
+                    span = (run[start].start, run[end].end)
+                    found.append(ProductLine(things, tuple(words), span))
+    kept: list[ProductLine] = []
+    for line in sorted(found, key=lambda line: -len(line.matched)):  # stable: first of equals
+        if all(line.span[1] <= other.span[0] or other.span[1] <= line.span[0] for other in kept):
+            kept.append(line)
+    return sorted(kept, key=lambda line: line.span)
 
 
 def _runs(every: list[Token]) -> list[list[Token]]:
@@ -169,6 +182,40 @@ def line_subject(
     if wants_products(guess_of(f"{_ARTICLE_END.sub('', before)}it{after}")):
         return None
     return line.representative(view)
+
+
+def line_comparison(
+    plan: RequestPlan, constraints: Constraints, view: CatalogView, guess: IntentGuess
+) -> list[ProductRef] | None:
+    """The products a comparison of lines compares ("compare the iPhone 7 and the iPhone
+    6s": one plainest variant of each), or of one line with a model the catalog lacks
+    ("compare the Galaxy S7 with the Galaxy S9": the answer says the S9 is not sold). None
+    when the message reads as no comparison or names two products itself."""
+    if plan.intent == "compare" or (guess.intent != "compare" and not constraints.compare_on):
+        return None
+    if sum(not ref.ambiguous for ref in plan.products) >= 2:
+        return None
+    lines = [
+        line for line in named_lines(plan.message, view)
+        if not _FITS.search(plan.message[: line.span[0]])
+    ]  # fmt: skip
+    refs = list({line.members[0]: _side(line, plan.compare_on, view) for line in lines}.values())
+    if len(refs) >= 2:
+        return refs
+    if len(refs) == 1 and absent_rivals(replace(plan, products=refs), view):
+        return refs
+    return None
+
+
+def _side(line: ProductLine, compare_on: str | None, view: CatalogView) -> ProductRef:
+    """The line's variant a comparison shows: on price its cheapest (or dearest) variant, since
+    the lines' prices are what is compared, else its plainest."""
+    priced = [pid for pid in line.members if view.products[pid].price is not None]
+    if compare_on not in ("price_asc", "price_desc") or not priced:
+        return line.representative(view)
+    sign = 1 if compare_on == "price_asc" else -1
+    chosen = min(priced, key=lambda pid: (sign * (view.products[pid].price or 0.0), pid))
+    return replace(line.representative(view), product_id=chosen, title=view.products[chosen].title)
 
 
 def _names_another(ref: ProductRef, line: ProductLine, view: CatalogView) -> bool:

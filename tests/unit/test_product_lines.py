@@ -53,6 +53,28 @@ def test_the_line_is_the_subject_of_a_question_about_it(
     assert ref.title.startswith(line) and "Adapter" not in ref.title, ref.title
 
 
+def test_a_comparison_of_lines_compares_a_variant_of_each(planner: Planner) -> None:
+    view = catalog_view("bestbuy")
+    result = planner.plan("compare the iPhone 7 and the iPhone 6s", [], view)
+    assert result.intent == "compare"
+    first, second = (ref.title for ref in result.products)
+    assert first.startswith("Apple - iPhone 7 ") and second.startswith("Apple - iPhone 6s ")
+    # One side not sold: the comparison keeps the other, and the answer says so.
+    result = planner.plan("compare the Galaxy S7 with the Galaxy S9", [], view)
+    assert result.intent == "compare"
+    assert [ref.title[:20] for ref in result.products] == ["Samsung - Galaxy S7 "]
+    # On price each line shows its cheapest variant (its plainest may cost more).
+    result = planner.plan("which is cheaper, the iPhone 7 or the Galaxy S7?", [], view)
+    assert result.intent == "compare" and result.compare_on == "price_asc"
+    for ref, words in zip(result.products, ("iPhone 7", "Galaxy S7"), strict=True):
+        line = named_line(f"is the {words} waterproof?", view)
+        assert line is not None and ref.product_id in line.members
+        assert view.products[ref.product_id].price == min(
+            view.products[pid].price or 0.0 for pid in line.members
+        )
+    assert planner.plan("compare iphone 7 cases", [], view).intent == "search"
+
+
 @pytest.mark.parametrize(
     ("catalog", "message"),
     [
@@ -88,6 +110,13 @@ def test_lines_on_a_catalog_of_another_shape(
         {"sku": "K2", "name": "Kettle Glass 1.5L", "price": 35, "category": "Kettles",
          "description": "Borosilicate glass jug with a blue light and a keep-warm setting."},
     ]  # fmt: skip
+    rows += [
+        {"sku": f"U{i}", "name": f"Summit 30L Daypack - {colour}", "price": 60 + i,
+         "description": f"A light {colour.lower()} daypack with a bottle pocket, a padded back"
+                        " panel and a chest strap for day hikes.",
+         "category": "Backpacks"}
+        for i, colour in enumerate(["Grey", "Teal"])
+    ]  # fmt: skip
     path = tmp_path / "outdoor.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     monkeypatch.setitem(views.CATALOGS, "outdoor", path)
@@ -107,6 +136,12 @@ def test_lines_on_a_catalog_of_another_shape(
         result = planner.plan(message, [], view)
         assert [ref.title for ref in result.products] == ["Padded Laptop Sleeve"], message
     assert named_line("is the kettle dishwasher safe?", view) is None  # different texts
+    compared = planner.plan("compare the Trailblazer 40L and the Summit 30L", [], view)
+    assert compared.intent == "compare"
+    assert [ref.title.split(" - ")[0] for ref in compared.products] == [
+        "Trailblazer 40L Backpack",
+        "Summit 30L Daypack",
+    ]
 
 
 def test_long_descriptions_are_scored_by_sentence() -> None:
