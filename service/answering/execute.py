@@ -19,14 +19,13 @@ from typing import Any, Protocol
 from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
-from service.answering.catalog_terms import of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import holds
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
 from service.answering.passages import Passage, PassageRanker, passages_of, restates
 from service.answering.plan import RequestPlan
-from service.answering.record import about, field_fact, is_itself, meets, subject_words
+from service.answering.record import about, features, field_fact, meets, sought, subject_words
 from service.answering.references import ProductRef, pointer_spans
 from service.answering.scales import split_order
 from service.answering.stand_ins import (
@@ -176,15 +175,12 @@ class Executor:
     # -- the whole catalog, sorted ----------------------------------------------------------
     def _scan(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
         known, unknown = subject_words(plan, view)
+        known, wanted = features(plan, known, view)
         filters = plan.filters
         matching = [entry for entry in view.products.values() if meets(entry, filters)]
         if plan.conditions:
             matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
-        relevant = [entry for entry in matching if about(entry, known)]
-        # "cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones".
-        relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
-        # Of those, the ones whose own category is the thing named, when the catalog says so.
-        relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
+        relevant = sought(matching, known, wanted, view)
         if (known and not relevant) or (unknown and not known):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted (a
             # price ceiling does not make "shampoo" mean every product under it).

@@ -7,8 +7,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from catalog.models import Filters, facet_key
-from catalog.text import blank, tokens
-from service.answering.catalog_terms import is_head
+from catalog.text import blank, tokens, words
+from service.answering.catalog_terms import is_head, of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value
 from service.answering.facts import FieldFact
@@ -108,6 +108,44 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
             continue  # the category filter stands for it
         (known if word in view.title_index or word in view.tag_index else unknown).append(word)
     return list(dict.fromkeys(known)), list(dict.fromkeys(unknown))
+
+
+def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[list[str], list[str]]:
+    """The subject words split into what is sought and the features it should have: the
+    catalog's words said after "with" name a feature ("a cheap phone with a good camera"
+    seeks a phone, and a "Phone Camera Lens Kit" is not one; "good" is no catalog word)."""
+    said = tokens(blank(plan.message, plan.spans))
+    cut = next((i for i, token in enumerate(said) if token.stem == "with" and i > 0), None)
+    if cut is None:
+        return known, []
+    after = [token.stem for token in said[cut + 1 :] if not token.is_stopword]
+    terms = (view.title_index, view.category_terms, view.tag_index)
+    wanted = [word for word in dict.fromkeys(after) if any(word in held for held in terms)]
+    sought = [word for word in known if word not in wanted]
+    if not wanted or not (sought or plan.filters.category):
+        return known, []
+    return sought, wanted
+
+
+def sought(
+    entries: list[ProductEntry], known: list[str], wanted: list[str], view: CatalogView
+) -> list[ProductEntry]:
+    """The entries a scan is about: those the subject words name, preferring the things
+    themselves ("cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones"),
+    then those whose own category is the thing named, then those whose text has the wanted
+    features, each preference only when some product meets it."""
+    relevant = [entry for entry in entries if about(entry, known)]
+    relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
+    relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
+    if not wanted:
+        return relevant
+    return [entry for entry in relevant if _mentions(view, entry, wanted)] or relevant
+
+
+def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool:
+    """Every wanted feature word is in the product's title or description."""
+    description = str(view.record(entry.product_id).get("description") or "")
+    return set(wanted) <= set(words(description)) | set(entry.title_words)
 
 
 def meets(entry: ProductEntry, filters: Filters) -> bool:

@@ -17,7 +17,7 @@ from service.answering.catalog_terms import (
     find_category,
     is_head,
 )
-from service.answering.catalog_view import CatalogView
+from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
 from service.answering.record import about, meets, subject_words
@@ -340,3 +340,31 @@ def test_a_price_ceiling_does_not_make_an_unknown_thing_every_product_under_it(
     assert subject_words(plan, view) == ([], ["zorblax"])
     execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
     assert execution.hits == [] and execution.matched == 0
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message", "kind", "feature"),
+    [
+        # The "Phone Camera 3 Lens Kit" holds both words; it is no phone.
+        ("bestbuy", "a cheap phone with a good camera", "phone", "camera"),
+        ("demo", "the cheapest smartphone with a camera", "smartphone", "camera"),
+    ],
+)
+def test_words_after_with_are_features_of_the_thing_sought(
+    planner: Planner, catalog: str, message: str, kind: str, feature: str
+) -> None:
+    view = catalog_view(catalog)
+    plan = planner.plan(message, [], view)
+    assert plan.sort == "price_asc"
+    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    listed = [view.products[hit.product_id] for hit in execution.hits]
+
+    def has(entry: ProductEntry) -> bool:
+        text = str(view.record(entry.product_id).get("description") or "") + entry.title
+        return feature in text.lower()
+
+    (stem,) = words(kind)
+    assert listed and all(is_head(stem, e) for e in listed), [e.title for e in listed]
+    assert all(has(entry) for entry in listed), [e.title for e in listed]
+    having = [e for e in view.products.values() if is_head(stem, e) and has(e)]
+    assert listed[0].price == min(e.price for e in having if e.price is not None)
