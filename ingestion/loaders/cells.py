@@ -47,6 +47,17 @@ def decode_references(value: str) -> str:
     return _REFERENCE.sub(_decoded, value)
 
 
+def decoded(value: Any) -> Any:
+    """A field value as given, its strings (also inside lists and objects) decoded."""
+    if isinstance(value, str):
+        return decode_references(value)
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: decoded(item) for key, item in value.items()}
+    return value
+
+
 def _decoded(found: re.Match[str]) -> str:
     reference = found.group(0)
     if reference[1] != "#" and reference[1:] not in html5:

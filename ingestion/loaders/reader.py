@@ -97,7 +97,7 @@ class RowReader:
         product_id, title = head.fields["product_id"], head.fields["title"]
         keep = self.mapping.extra
         attributes = {
-            key: raw
+            key: cells.decoded(raw)
             for key, raw in row.items()
             if key not in self.consumed and (keep is None or key in keep) and raw not in (None, "")
         }

@@ -15,8 +15,8 @@ rating. So the demo catalog (DummyJSON), ePQA (``asin``, ``title``, ``snippets``
 
 Dotted names reach into nested objects. ``extra`` lists the other fields to keep (default:
 all of them); ``text_exclude`` lists fields kept in the record but never embedded. Every other
-field is kept verbatim in ``Product.attributes``. Rows without an id get a stable derived one
-(``ingestion/loaders/identity.py``).
+field is kept as given in ``Product.attributes`` (HTML character references decoded). Rows
+without an id get a stable derived one (``ingestion/loaders/identity.py``).
 """
 
 from __future__ import annotations

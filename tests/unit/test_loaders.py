@@ -389,6 +389,8 @@ def test_html_character_references_in_text_fields_are_decoded(tmp_path: Path) ->
             "name": "Case for Apple&#174; iPhone&#174; 6 - Gray/Gold",
             "description": "A 12MP camera with an &#402;/1.8 aperture &amp; 4K video.",
             "brand": "AT&T",
+            "features": "Water resistant &#8211; IP67",
+            "specs": {"Lens": "&#402;/1.8", "Sizes": ["4.7&#8221;", "5.5&#8221;"]},
         },
         {"name": "R&D Kit &notaname;", "description": "Tom &amp Jerry", "brand": "Acme"},
     ]
@@ -396,5 +398,8 @@ def test_html_character_references_in_text_fields_are_decoded(tmp_path: Path) ->
     assert case.title == "Case for Apple\u00ae iPhone\u00ae 6 - Gray/Gold"
     assert case.description == "A 12MP camera with an \u0192/1.8 aperture & 4K video."
     assert case.brand == "AT&T"  # no ";": not a reference
+    # The shop's other fields are the shopper's answers too.
+    assert case.attributes["features"] == "Water resistant \u2013 IP67"
+    assert case.attributes["specs"] == {"Lens": "\u0192/1.8", "Sizes": ["4.7\u201d", "5.5\u201d"]}
     # Only complete, known references: the rest is text as the shop wrote it.
     assert (kit.title, kit.description) == ("R&D Kit &notaname;", "Tom &amp Jerry")
