@@ -174,7 +174,7 @@ class Planner:
                 plan.intent = "attribute" if len(plan.products) == 1 else "compare"
             elif (only := only_product(plan, view)) is not None:
                 plan.intent, plan.products = "attribute", [only]
-        if (line := line_subject(plan, constraints, view, self._guess_text)) is not None:
+        if (line := line_subject(plan, constraints, view, guess, self._guess_text)) is not None:
             # "is the iPhone 7 waterproof?": the line's plainest member answers for it.
             plan.intent, plan.products, plan.filters = "attribute", [line], explicit or Filters()
         elif (sides := line_comparison(plan, constraints, view, guess)) is not None:

@@ -22,6 +22,7 @@ from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intent_rules import wants_products
 from service.answering.intents import IntentGuess
+from service.answering.record import field_fact
 from service.answering.references import ProductRef, only_vocabulary
 from service.answering.stand_ins import absent_rivals
 
@@ -152,16 +153,17 @@ def line_subject(
     plan: RequestPlan,
     constraints: Constraints,
     view: CatalogView,
+    guess: IntentGuess,
     guess_of: Callable[[str], IntentGuess],
 ) -> ProductRef | None:
-    """The product an open question on a named line is answered from, or None: the message
-    asks no catalog attribute (a line's prices and colours differ: those are a search), sets
+    """The product a question on a named line is answered from, or None: the message asks
+    no catalog attribute its variants differ on (prices, colours: those are a search), sets
     no price, order or condition ("is the iPhone 7 cheap?" is about prices too), names no
     one product, and reads as a question rather than as a request for products ("Galaxy S7
-    cases"). ``guess_of`` reads the intent of a text: the message's is read with the line's
-    name said as "it", since a product's name reads like a search whatever is asked of it
-    ("what camera does the Samsung Galaxy S7 have?")."""
-    if plan.intent not in ("search", "attribute") or plan.attributes or plan.compare_on:
+    cases"), as itself or with the line's name said as "it" (``guess_of`` reads a text's
+    intent): a product's name reads like a search whatever is asked of it ("what camera does
+    the Samsung Galaxy S7 have?"), and "what brand is it?" like a question about brands."""
+    if plan.intent not in ("search", "attribute") or plan.compare_on:
         return None
     filters = constraints.filters.model_dump(exclude_none=True)
     if set(filters) - {"brand", "category"} or constraints.sort or constraints.low_price:
@@ -171,6 +173,8 @@ def line_subject(
     line = named_line(plan.message, view)
     if line is None or any(_names_another(ref, line, view) for ref in plan.products):
         return None
+    if not all(_agreed(line, attribute.key, view) for attribute in plan.attributes):
+        return None  # "how much is the iPhone 7?": its variants' prices differ, a search
     before, after = plan.message[: line.span[0]], plan.message[line.span[1] :]
     if _FITS.search(before):
         return None  # "a screen protector for the iPhone 7": what it fits, not what it is
@@ -179,7 +183,8 @@ def line_subject(
     category = {token.stem for token in tokens(constraints.filters.category or "")}
     if category & {token.stem for token in tokens(f"{before} {after}")}:
         return None  # "Galaxy S7 cases": a kind said beside the line's name is what is wanted
-    if wants_products(guess_of(f"{_ARTICLE_END.sub('', before)}it{after}")):
+    said_as_it = f"{_ARTICLE_END.sub('', before)}it{after}"
+    if wants_products(guess) and wants_products(guess_of(said_as_it)):
         return None
     return line.representative(view)
 
@@ -205,6 +210,18 @@ def line_comparison(
     if len(refs) == 1 and absent_rivals(replace(plan, products=refs), view):
         return refs
     return None
+
+
+def _agreed(line: ProductLine, key: str, view: CatalogView) -> bool:
+    """Every variant of the line has the field, with one value ("what brand is the iPhone
+    7?"): the line answers for it."""
+    values = set()
+    for pid in line.members:
+        fact = field_fact(pid, key, view.record(pid), view.products.get(pid), view)
+        if fact is None:
+            return False
+        values.add(fact.text)
+    return len(values) == 1
 
 
 def _side(line: ProductLine, compare_on: str | None, view: CatalogView) -> ProductRef:

@@ -42,6 +42,8 @@ def test_an_open_question_on_a_phone_line_asks_one_of_its_variants(planner: Plan
         # The product's name reads like a search; the question around it does not.
         ("what camera does the Samsung Galaxy S7 have?", "Samsung - Galaxy S7 "),
         ("is the galaxy s7 edge water resistant?", "Samsung - Galaxy S7 edge "),
+        # A field all its variants agree on (its price is in the no-line cases below).
+        ("what brand is the iPhone 7?", "Apple - iPhone 7 "),
     ],
 )
 def test_the_line_is_the_subject_of_a_question_about_it(
