@@ -235,7 +235,10 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         lines.append(f'The catalog sells no "{said}", only products made for them:')
     elif plan.sort and execution.matched is not None:
         counted = "product" if execution.matched == 1 else "products"
-        lines.append(f"Of the {execution.matched} matching {counted} in the catalog{_by(plan)}:")
+        held = f" that mention {' and '.join(execution.features)}" if execution.features else ""
+        lines.append(
+            f"Of the {execution.matched} matching {counted} in the catalog{held}{_by(plan)}:"
+        )
     elif plan.intent == "recommend":
         lines.append("Here is what I'd suggest from the catalog:")
     else:

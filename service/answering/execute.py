@@ -180,7 +180,7 @@ class Executor:
         matching = [entry for entry in view.products.values() if meets(entry, filters)]
         if plan.conditions:
             matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
-        relevant = sought(matching, known, wanted, view)
+        relevant, execution.features = sought(matching, known, wanted, view)
         if (known and not relevant) or (unknown and not known):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted (a
             # price ceiling does not make "shampoo" mean every product under it).

@@ -77,6 +77,8 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append("sold only as things made for: " + " ".join(execution.made_for))
     if execution.absent:
         lines.append("not in the catalog: " + ", ".join(execution.absent) + " (say so)")
+    if execution.features:
+        lines.append("the listed products' texts mention: " + ", ".join(execution.features))
     if execution.unmatched:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):

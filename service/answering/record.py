@@ -111,41 +111,45 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
 
 
 def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[list[str], list[str]]:
-    """The subject words split into what is sought and the features it should have: the
-    catalog's words said after "with" name a feature ("a cheap phone with a good camera"
-    seeks a phone, and a "Phone Camera Lens Kit" is not one; "good" is no catalog word)."""
+    """The subject words split into what is sought and the features it should have (as
+    written): the catalog's words said after "with" name a feature ("a cheap phone with a
+    good camera" seeks a phone, and a "Phone Camera Lens Kit" is not one; "good" is no
+    catalog word)."""
     said = tokens(blank(plan.message, plan.spans))
     cut = next((i for i, token in enumerate(said) if token.stem == "with" and i > 0), None)
     if cut is None:
         return known, []
-    after = [token.stem for token in said[cut + 1 :] if not token.is_stopword]
     terms = (view.title_index, view.category_terms, view.tag_index)
-    wanted = [word for word in dict.fromkeys(after) if any(word in held for held in terms)]
+    wanted = {
+        token.stem: token.text
+        for token in said[cut + 1 :]
+        if not token.is_stopword and any(token.stem in held for held in terms)
+    }
     sought = [word for word in known if word not in wanted]
     if not wanted or not (sought or plan.filters.category):
         return known, []
-    return sought, wanted
+    return sought, list(wanted.values())
 
 
 def sought(
     entries: list[ProductEntry], known: list[str], wanted: list[str], view: CatalogView
-) -> list[ProductEntry]:
+) -> tuple[list[ProductEntry], list[str]]:
     """The entries a scan is about: those the subject words name, preferring the things
     themselves ("cheapest Samsung phone": a phone, not a "Case for Samsung ... Cell Phones"),
     then those whose own category is the thing named, then those whose text has the wanted
-    features, each preference only when some product meets it."""
+    features (returned when they narrowed it), each preference only when some product meets
+    it."""
     relevant = [entry for entry in entries if about(entry, known)]
     relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
     relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
-    if not wanted:
-        return relevant
-    return [entry for entry in relevant if _mentions(view, entry, wanted)] or relevant
+    holding = [entry for entry in relevant if wanted and _mentions(view, entry, wanted)]
+    return (holding, wanted) if holding else (relevant, [])
 
 
 def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool:
     """Every wanted feature word is in the product's title or description."""
     description = str(view.record(entry.product_id).get("description") or "")
-    return set(wanted) <= set(words(description)) | set(entry.title_words)
+    return set(words(" ".join(wanted))) <= set(words(description)) | set(entry.title_words)
 
 
 def meets(entry: ProductEntry, filters: Filters) -> bool:

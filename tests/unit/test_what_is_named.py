@@ -358,6 +358,7 @@ def test_words_after_with_are_features_of_the_thing_sought(
     assert plan.sort == "price_asc"
     execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
     listed = [view.products[hit.product_id] for hit in execution.hits]
+    assert execution.features == [feature]  # the answer says what the list was narrowed by
 
     def has(entry: ProductEntry) -> bool:
         text = str(view.record(entry.product_id).get("description") or "") + entry.title
