@@ -13,12 +13,14 @@ question on a line is answered from its plainest variant (the shortest title).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from catalog.text import Token, content_words, has_digit, stopwords, tokens, words
-from service.answering.catalog_view import CatalogView
+from service.answering.catalog_terms import category_heads
+from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.constraints import Constraints
 from service.answering.intent_rules import wants_products
 from service.answering.intents import IntentGuess
@@ -83,7 +85,7 @@ def named_lines(message: str, view: CatalogView) -> list[ProductLine]:
                     continue  # a bare number names nothing by itself
                 if not numbered and only_vocabulary(words, view):
                     continue  # "Apple phones": a brand and a category ("iPhone 7": a model)
-                things = _variants(view, _named_things(view, members, said | brand_words))
+                things = _variants(view, _named_things(view, members, said | brand_words, words))
                 if things:
                     span = (run[start].start, run[end].end)
                     found.append(ProductLine(things, tuple(words), span))
@@ -113,18 +115,46 @@ def _holding_all(view: CatalogView, stems: list[str]) -> set[str]:
     return {pid for pid in found if set(stems) <= view.products[pid].subject_words}
 
 
-def _named_things(view: CatalogView, members: set[str], known: set[str]) -> tuple[str, ...]:
+def _named_things(
+    view: CatalogView, members: set[str], known: set[str], mention: list[str]
+) -> tuple[str, ...]:
     """The members of the one kind the message names, plainest (shortest title) first. A
     member's kind is the category words of its own name the message does not say (``known``:
     the message's words and the brands'): when members differ in kind, the message named the
     kind that adds nothing ("the iPhone 7": the phones, not the "iPhone 7 Silicone Case");
-    when all are of one kind ("Trailblazer 40L Backpack - Red"), that kind."""
+    when all are of one kind ("Trailblazer 40L Backpack - Red"), that kind, if it is what
+    the mention's family mostly is (a catalog with no iPhone 7 Plus but its silicone cases:
+    the "iPhone" products are mostly phones, so the cases are no "iPhone 7 Plus")."""
     kinds: dict[frozenset[str], list[str]] = {}
     for pid in members:
         kind = frozenset(view.products[pid].subject_words & view.category_terms.keys()) - known
         kinds.setdefault(kind, []).append(pid)
-    kept = kinds.get(frozenset()) or (next(iter(kinds.values())) if len(kinds) == 1 else [])
-    return tuple(sorted(kept, key=lambda pid: (len(view.products[pid].title), pid)))
+    kept = kinds.get(frozenset())
+    if kept is None and len(kinds) == 1 and _family_kind(view, members, mention):
+        kept = next(iter(kinds.values()))
+    return tuple(sorted(kept or [], key=lambda pid: (len(view.products[pid].title), pid)))
+
+
+def _family_kind(view: CatalogView, members: set[str], mention: list[str]) -> bool:
+    """The members' category head is the commonest among the products whose own name holds
+    the mention's first word that is not a number (its family: "iPhone", "Trailblazer")."""
+    lead = next((word for word in mention if not has_digit(word)), None)
+    if lead is None:
+        return True
+    family = [
+        view.products[pid]
+        for pid in view.title_index.get(lead, set())
+        if lead in view.products[pid].subject_words
+    ]
+    counts = Counter(head for entry in family for head in _heads(entry))
+    if not counts:
+        return True
+    top = counts.most_common(1)[0][0]
+    return any(top in _heads(view.products[pid]) for pid in members)
+
+
+def _heads(entry: ProductEntry) -> tuple[str, ...]:
+    return category_heads(entry.category) if entry.category else ()
 
 
 def _variants(view: CatalogView, members: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,7 +232,7 @@ def line_comparison(
         return None
     lines = [
         line for line in named_lines(plan.message, view)
-        if not _FITS.search(plan.message[: line.span[0]])
+        if not _FITS.search(plan.message[: line.span[0]]) and _a_name(line, plan.message)
     ]  # fmt: skip
     refs = list({line.members[0]: _side(line, plan.compare_on, view) for line in lines}.values())
     if len(refs) >= 2:
@@ -210,6 +240,13 @@ def line_comparison(
     if len(refs) == 1 and absent_rivals(replace(plan, products=refs), view):
         return refs
     return None
+
+
+def _a_name(line: ProductLine, message: str) -> bool:
+    """The mention reads as a product's name: a model number, several words, or a capital
+    ("the Trailblazer"; not "water resistant", which two "Impact-Resistant" cases share)."""
+    said = message[line.span[0] : line.span[1]]
+    return len(line.matched) > 1 or any(has_digit(w) for w in line.matched) or said[:1].isupper()
 
 
 def _agreed(line: ProductLine, key: str, view: CatalogView) -> bool:

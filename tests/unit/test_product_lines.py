@@ -85,6 +85,8 @@ def test_a_comparison_of_lines_compares_a_variant_of_each(planner: Planner) -> N
         ("bestbuy", "how much is the iPhone 7?"),  # variants' prices differ: a search
         ("bestbuy", "is the iPhone 7 cheap?"),  # so is a price word
         ("bestbuy", "Galaxy S7 cases"),  # a kind said beside the line's name
+        # No iPhone 7 Plus is sold, only its silicone cases: "iPhone"s are mostly phones.
+        ("bestbuy", "is the iPhone 7 Plus waterproof?"),
         ("bestbuy", "Samsung Galaxy S7 cases"),
         ("demo", "is the iPhone waterproof?"),  # the 5s, 6, 9, X: a family, not variants
     ],
