@@ -20,18 +20,27 @@ from catalog.models import Filters, ProductHit, ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
-from service.answering.conditions import holds
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
 from service.answering.passages import Passage, PassageRanker, passages_of, restates
 from service.answering.plan import RequestPlan
-from service.answering.record import about, features, field_fact, meets, sought, subject_words
+from service.answering.record import (
+    all_hold,
+    category_of,
+    features,
+    field_fact,
+    meets,
+    names_all,
+    sought,
+    subject_words,
+)
 from service.answering.references import ProductRef, pointer_spans
 from service.answering.scales import split_order
 from service.answering.stand_ins import (
     absent_rivals,
     close,
     context_hits,
+    foreign_words,
     made_for_hits,
     standing_hits,
 )
@@ -179,7 +188,7 @@ class Executor:
         filters = plan.filters
         matching = [entry for entry in view.products.values() if meets(entry, filters)]
         if plan.conditions:
-            matching = [e for e in matching if _all_hold(view.record(e.product_id), plan)]
+            matching = [e for e in matching if all_hold(view.record(e.product_id), plan)]
         relevant, execution.features = sought(matching, known, wanted, view)
         if (known and not relevant) or (unknown and not known):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted (a
@@ -208,17 +217,22 @@ class Executor:
         pool = _CONDITION_POOL if plan.conditions else plan.k * 2
         hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
         if plan.conditions:
-            hits = [hit for hit in hits if _all_hold(hit.record, plan)][: plan.k]
+            hits = [hit for hit in hits if all_hold(hit.record, plan)][: plan.k]
         standing = standing_hits(hits, plan, view)
         if hits and not standing and plan.intent == "recommend":
             wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters)
             standing, execution.unmatched = context_hits(wider, plan, view)
         standing, execution.made_for = made_for_hits(standing, plan, view)
+        if standing and not (execution.unmatched or execution.made_for):
+            execution.unmatched = foreign_words(plan, view)  # "Motorola phones": none is one
         known, _ = subject_words(plan, view)
         # "Motorola phones": the phones, from twice the depth, before the best of the rest (a
         # "Band for Motorola Moto 360 Smartwatches"); the rest only from the usual depth.
-        naming = [hit.product_id for hit in standing if known and _names_all(hit, known, view)]
+        naming = [hit.product_id for hit in standing if known and names_all(hit, known, view)]
         usual = {hit.product_id for hit in (standing if execution.unmatched else hits[: plan.k])}
+        # Beside products named so, only others of their categories ("lipstick": no rice).
+        kinds = {category_of(view, pid) for pid in naming}
+        usual = {pid for pid in usual if not naming or category_of(view, pid) in kinds}
         rest = [hit for hit in standing if hit.product_id in usual - set(naming)]
         hits = [hit for hit in standing if hit.product_id in naming] + rest or standing
         execution.hits = hits[: plan.k]
@@ -245,10 +259,6 @@ class Executor:
         return hits, relaxed
 
 
-def _all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
-    return all(holds(record, condition) for condition in plan.conditions)
-
-
 def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     """The message only names the product(s) ("show me the Boxed Blender", "what is the X?"):
     an overview. "Where is the Pan made?" asks something: not an overview."""
@@ -258,11 +268,6 @@ def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
     words = {token.text for token in tokens(text)}
     asks = content_words(text) or stranded_preposition(plan.message)  # "what is it made of?"
     return not asks and not words & _SPECIFIC_QUESTION
-
-
-def _names_all(hit: ProductHit, subject: list[str], view: CatalogView) -> bool:
-    entry = view.products.get(hit.product_id)
-    return entry is not None and about(entry, subject)
 
 
 def _metadata(entry: ProductEntry | None) -> dict[str, Any]:

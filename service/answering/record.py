@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from catalog.models import Filters, facet_key
+from catalog.models import Filters, ProductHit, facet_key
 from catalog.text import blank, tokens, words
 from service.answering.catalog_terms import is_head, of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
-from service.answering.conditions import attribute_value
+from service.answering.conditions import attribute_value, holds
 from service.answering.facts import FieldFact
 
 if TYPE_CHECKING:
@@ -150,6 +150,20 @@ def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool
     """Every wanted feature word is in the product's title or description."""
     description = str(view.record(entry.product_id).get("description") or "")
     return set(words(" ".join(wanted))) <= set(words(description)) | set(entry.title_words)
+
+
+def all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:
+    return all(holds(record, condition) for condition in plan.conditions)
+
+
+def names_all(hit: ProductHit, subject: list[str], view: CatalogView) -> bool:
+    entry = view.products.get(hit.product_id)
+    return entry is not None and about(entry, subject)
+
+
+def category_of(view: CatalogView, product_id: str) -> str | None:
+    entry = view.products.get(product_id)
+    return entry.category if entry is not None else None
 
 
 def meets(entry: ProductEntry, filters: Filters) -> bool:

@@ -146,6 +146,20 @@ def _named_by_title(plan: RequestPlan, view: CatalogView) -> set[str]:
     return {ref.product_id for ref in refs if ref.how == "name"}
 
 
+def foreign_words(plan: RequestPlan, view: CatalogView) -> list[str]:
+    """The names in what is sought that no text of the catalog holds: words written with a
+    capital ("Motorola" in "Motorola phones" where the catalog has phones but no Motorola; not
+    "come" in "how many plates come in the pack?")."""
+    _, unknown = subject_words(plan, view)
+    foreign = {word for word in unknown if not view.knows_word(word)}
+    said = [
+        plan.message[token.start : token.end]
+        for token in tokens(plan.message)
+        if token.stem in foreign and plan.message[token.start : token.start + 1].isupper()
+    ]
+    return list(dict.fromkeys(said))
+
+
 def _proper_names(message: str, foreign: set[str]) -> list[str]:
     """Foreign words written as a name (capitalised, not first in the message): "Is the
     Drummox Trail Bike 500 in stock?" asks for a product, whatever its filters say."""

@@ -177,3 +177,36 @@ def test_a_comparison_with_a_model_the_catalog_lacks_says_so(
         if checked == 3:
             break
     assert checked >= 1
+
+
+class _Found(_Products):
+    """A searcher that finds ``found``, each close to the query."""
+
+    def __init__(self, found: list[str]) -> None:
+        self.found = found
+
+    def search(self, query: str, k: int, filters: object = None) -> list[ProductHit]:
+        return [_hit(pid, NEAR) for pid in self.found[:k]]
+
+
+@pytest.mark.parametrize(
+    ("catalog", "message", "unmatched"),
+    [
+        ("demo", "Motorola phones", ["Motorola"]),  # phones, but no Motorola
+        ("demo", "Nokia laptops under 2000 dollars", ["Nokia"]),
+        ("inr", "Zanzibar body lotion", ["Zanzibar"]),
+        ("inr", "how many plates come in the Plate pack?", []),  # a verb, not a name
+    ],
+)
+def test_a_name_no_text_holds_is_said_beside_the_closest_products(
+    planner: Planner, catalog: str, message: str, unmatched: list[str]
+) -> None:
+    view = catalog_view(catalog)
+    plan = planner.plan(message, [], view)
+    assert plan.intent == "search"
+    found = sorted(view.products)[:3]
+    execution = Executor(_Found(found), None, None).run(plan, view)  # type: ignore[arg-type]
+    assert execution.unmatched == unmatched
+    if unmatched:
+        answer = compose(execution, view).text
+        assert answer.startswith(f'No product in the catalog mentions "{unmatched[0]}"'), answer

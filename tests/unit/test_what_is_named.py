@@ -369,3 +369,33 @@ def test_words_after_with_are_features_of_the_thing_sought(
     assert all(has(entry) for entry in listed), [e.title for e in listed]
     having = [e for e in view.products.values() if is_head(stem, e) and has(e)]
     assert listed[0].price == min(e.price for e in having if e.price is not None)
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_beside_products_a_title_names_only_others_of_their_category(
+    planner: Planner, catalog: str
+) -> None:
+    # "do you have any lipstick under 20 dollars?" listed Rice after the one Red Lipstick.
+    view = catalog_view(catalog)
+    by_category: dict[str | None, list[str]] = {}
+    for entry in sorted(view.products.values(), key=lambda e: e.product_id):
+        by_category.setdefault(entry.category, []).append(entry.product_id)
+    checked = 0
+    for word, holders in sorted(view.title_index.items()):
+        if len(holders) != 1 or not word.isalpha() or word in stopwords() or len(word) < 5:
+            continue
+        (named,) = holders
+        category = view.products[named].category
+        kin = [pid for pid in by_category[category] if pid != named][:2]
+        stranger = next(pid for c, ids in by_category.items() if c != category for pid in ids)
+        ceiling = max(view.products[pid].price or 0.0 for pid in [named, *kin, stranger])
+        plan = planner.plan(f"any {word} under {view.format_price(ceiling + 1)}?", [], view)
+        if plan.intent != "search" or subject_words(plan, view)[0] != [word] or not kin:
+            continue
+        executor = Executor(_Listing([stranger, named, *kin]), None, None)  # type: ignore[arg-type]
+        listed = [hit.product_id for hit in executor.run(plan, view).hits]
+        assert listed == [named, *kin], (word, [view.products[p].title for p in listed])
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
