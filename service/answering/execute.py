@@ -22,7 +22,7 @@ from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
-from service.answering.passages import Passage, PassageRanker, passages_of, restates
+from service.answering.passages import Passage, PassageRanker, field_value, passages_of, restates
 from service.answering.plan import RequestPlan
 from service.answering.record import (
     all_hold,
@@ -64,7 +64,6 @@ _ASKS_AMOUNT = re.compile(
 _DIGIT = re.compile(r"\d")
 # Question words that ask for one fact (where it is made, when it arrives...), unlike "what is".
 _SPECIFIC_QUESTION = frozenset({"where", "when", "why", "how", "who", "which", "whose"})
-_LABELLED = re.compile(r"^[^:.]{1,40}:\s")  # "Category: ...": a field line, not prose
 _CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
 
 
@@ -112,7 +111,7 @@ class Executor:
             facts = self._facts(ref, keys, view)
             if overview:
                 chunks = self.chunks.product_chunks(ref.product_id)
-                prose = [p for p in passages_of(chunks, ref.title) if not _LABELLED.match(p.text)]
+                prose = [p for p in passages_of(chunks, ref.title) if field_value(p.text) is None]
                 passages = prose[:1]
                 facts.passages = [
                     PassageFact(ref.product_id, p.text, p.kind, 1.0) for p in passages

@@ -23,7 +23,7 @@ from catalog.text import words
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _HEADER = re.compile(r"^(?P<title>.{1,300}?) \((?P<kind>[a-z]+)\): ")
 _LABEL_ONLY = re.compile(r"^[^:]{1,40}:\s*$")
-_LABELLED = re.compile(r"^[^:]{1,40}:\s*(?P<value>.+)$")
+_FIELD_LINE = re.compile(r"^[^:.]{1,40}:\s+(?P<value>.+)$")  # "Category: ...", not prose
 # Longer lines are split into sentences: the evidence scorer learned from passages of about
 # this size (90 % of hetPQA's passages that answer are at most 254 characters), and a
 # 400-character description scored as one passage hides its one answering sentence
@@ -93,10 +93,15 @@ def passages_of(chunks: Iterable[ScoredChunk], title: str) -> list[Passage]:
     return found
 
 
+def field_value(text: str) -> str | None:
+    """The value of a "Label: value" line, None for prose."""
+    found = _FIELD_LINE.match(text)
+    return found.group("value") if found else None
+
+
 def restates(passage: Passage, mention: str) -> bool:
     """The passage is a field whose value the question already said to name the product
     ("Brand: Samsung" for "what camera does the Samsung Galaxy S7 have?"): it answers
     nothing the shopper asked."""
-    labelled = _LABELLED.match(passage.text)
-    value = set(words(labelled.group("value"))) if labelled else set()
+    value = set(words(field_value(passage.text) or ""))
     return bool(value) and value <= set(words(mention))

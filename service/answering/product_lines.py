@@ -282,7 +282,6 @@ def _names_another(ref: ProductRef, line: ProductLine, view: CatalogView) -> boo
         return True
     if ref.ambiguous:
         return False
-    title_words = {token.stem for token in tokens(view.products[ref.product_id].title)}
-    if set(line.matched) & title_words or ref.span is None:
+    if set(line.matched) & view.products[ref.product_id].title_words or ref.span is None:
         return True
     return ref.span[0] < line.span[0]

@@ -37,8 +37,8 @@ _MODEL = re.compile(r"[a-z]{0,3}\d+")  # "8", "27", "s9", "g5"; not "64gb"
 def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) -> list[ProductHit]:
     """``hits`` without those the query's foreign words or unknown model numbers rule out."""
     known, unknown = subject_words(plan, view)
-    foreign = [word for word in unknown if not view.knows_word(word)]
-    named = _proper_names(plan.message, set(foreign))
+    foreign = _foreign(unknown, view)
+    named = _proper_names(plan.message, foreign)
     too_far = bool(named) or bool((foreign or (unknown and not known)) and plan.filters.is_empty())
     numbers = [word for word in unknown if any(char.isdigit() for char in word)]
     strict_numbers = bool(numbers and known)
@@ -150,23 +150,24 @@ def foreign_words(plan: RequestPlan, view: CatalogView) -> list[str]:
     """The names in what is sought that no text of the catalog holds: words written with a
     capital ("Motorola" in "Motorola phones" where the catalog has phones but no Motorola; not
     "come" in "how many plates come in the pack?")."""
-    _, unknown = subject_words(plan, view)
-    foreign = {word for word in unknown if not view.knows_word(word)}
-    said = [
-        plan.message[token.start : token.end]
-        for token in tokens(plan.message)
-        if token.stem in foreign and plan.message[token.start : token.start + 1].isupper()
-    ]
-    return list(dict.fromkeys(said))
+    foreign = _foreign(subject_words(plan, view)[1], view)
+    named = _proper_names(plan.message, foreign, first=True)
+    return _as_written(list(dict.fromkeys(named)), plan.message)
 
 
-def _proper_names(message: str, foreign: set[str]) -> list[str]:
-    """Foreign words written as a name (capitalised, not first in the message): "Is the
-    Drummox Trail Bike 500 in stock?" asks for a product, whatever its filters say."""
+def _foreign(unknown: list[str], view: CatalogView) -> set[str]:
+    """The words no text of the catalog holds."""
+    return {word for word in unknown if not view.knows_word(word)}
+
+
+def _proper_names(message: str, foreign: set[str], first: bool = False) -> list[str]:
+    """Foreign words written as a name (capitalised; not first in the message unless
+    ``first``): "Is the Drummox Trail Bike 500 in stock?" asks for a product, whatever its
+    filters say."""
     found = []
     for position, token in enumerate(tokens(message)):
         original = message[token.start : token.end]
-        if position > 0 and token.stem in foreign and original[:1].isupper():
+        if (first or position > 0) and token.stem in foreign and original[:1].isupper():
             found.append(token.stem)
     return found
 
