@@ -7,7 +7,7 @@ rather than what the keyword index was built with (a price feed leaves the index
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,9 +49,15 @@ class ProductFacts:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def mask(self, filters: Filters) -> np.ndarray:
-        """True for the products ``filters`` accepts (missing values never match a bound)."""
+    def mask(self, filters: Filters | None, among: Collection[str] | None = None) -> np.ndarray:
+        """True for the products ``filters`` accepts (missing values never match a bound) and,
+        given ``among``, that are among those product ids."""
         keep = np.ones(len(self.rows), dtype=bool)
+        if among is not None:
+            keep[:] = False
+            keep[[row for pid in among if (row := self.rows.get(pid, -1)) >= 0]] = True
+        if filters is None:
+            return keep
         with np.errstate(invalid="ignore"):  # NaN (no price) compares False, as it should
             if filters.min_price is not None:
                 keep &= self.price >= filters.min_price
@@ -77,9 +83,14 @@ class ProductFacts:
 _NONE = np.array([], dtype=np.int64)
 
 
-def chunk_mask(facts: ProductFacts, rows: np.ndarray, filters: Filters) -> np.ndarray:
+def chunk_mask(
+    facts: ProductFacts,
+    rows: np.ndarray,
+    filters: Filters | None,
+    among: Collection[str] | None = None,
+) -> np.ndarray:
     """One weight per chunk (1 kept, 0 excluded) from the chunks' product rows."""
-    products = facts.mask(filters)
+    products = facts.mask(filters, among)
     known = rows >= 0
     keep = np.zeros(len(rows), dtype=np.float32)
     keep[known] = products[rows[known]]

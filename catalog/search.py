@@ -13,7 +13,7 @@ serve, nor an old price beside a new one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -67,9 +67,11 @@ class HybridSearcher:
         filters: Filters | None = None,
         *,
         retriever: Retriever = "hybrid",
+        among: Collection[str] | None = None,
     ) -> list[ProductHit]:
-        """The ``k`` best products for ``query`` among those matching ``filters``; ``retriever``
-        "dense" or "keyword" uses that one alone (to measure each).
+        """The ``k`` best products for ``query`` among those matching ``filters`` (and, given
+        ``among``, among those product ids); ``retriever`` "dense" or "keyword" uses that one
+        alone (to measure each).
 
         Both retrievers give ids and scores only; the fusion ranks products on those, and the
         store is read once, for the chunks of the ``k`` products ranked first (fetching every
@@ -81,34 +83,40 @@ class HybridSearcher:
         view = self.keyword.view()
         if query.strip() and retriever != "keyword":
             vector = self.embeddings.embed_query(query)
-            dense = self._dense(vector, candidates, filters, view)
+            dense = self._dense(vector, candidates, filters, view, among)
         sparse: list[ScoredChunk] = []
         if retriever != "dense":
-            sparse = view.index.search(query, candidates, filters, mask=view.keyword_mask(filters))
+            mask = view.keyword_mask(filters, among)
+            sparse = view.index.search(query, candidates, filters, mask=mask)
         return self._ranked(dense, sparse, filters, k)
 
     def _dense(
-        self, vector: Sequence[float], k: int, filters: Filters | None, view: SearchView
+        self,
+        vector: Sequence[float],
+        k: int,
+        filters: Filters | None,
+        view: SearchView,
+        among: Collection[str] | None = None,
     ) -> list[ScoredChunk]:
         """The ``k`` nearest chunks (ids and scores) that meet ``filters``. The nearest
         ``k * FILTER_POOL`` are taken unfiltered and tested against this generation's product
         facts; a filter too selective for that pool searches only the chunks it allows (by id:
         a few ms, where Chroma's metadata ``where`` scans for hundreds at 40k chunks)."""
-        if filters is None:
+        if filters is None and among is None:
             return _candidates(self.store.nearest_ids(vector, k))
         pool = self.store.nearest_ids(vector, k * FILTER_POOL)
-        allowed = view.facts.mask(filters)
+        allowed = view.facts.mask(filters, among)
         rows = view.facts.rows_of([chunk_product_id(chunk_id) for chunk_id, _ in pool])
         kept = [pair for pair, row in zip(pool, rows, strict=True) if row >= 0 and allowed[row]]
         if len(kept) >= k or len(pool) < k * FILTER_POOL:
             return _candidates(kept[:k])
-        mask = view.keyword_mask(filters)
+        mask = view.keyword_mask(filters, among)
         ids = [] if mask is None else [view.index.ids[i] for i in np.flatnonzero(mask)]
         if not ids:
             return []
         if len(ids) <= _EXACT_IDS:
             return _candidates(self.store.similarities(vector, ids)[:k])
-        if len(ids) > _MAX_IDS:
+        if len(ids) > _MAX_IDS and among is None:  # Chroma's where cannot say ``among``
             return self.store.query(vector, k, filters)
         return _candidates(self.store.nearest_ids(vector, k, within=ids))
 

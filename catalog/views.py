@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,10 +52,12 @@ class SearchView:
         products = [str(meta.get("product_id", "")) for meta in index.metadatas]
         return cls(generation, index, metadatas, facts, facts.rows_of(products))
 
-    def keyword_mask(self, filters: Filters | None) -> np.ndarray | None:
-        if filters is None or filters.is_empty():
+    def keyword_mask(
+        self, filters: Filters | None, among: Collection[str] | None = None
+    ) -> np.ndarray | None:
+        if (filters is None or filters.is_empty()) and among is None:
             return None
-        return chunk_mask(self.facts, self.rows, filters)
+        return chunk_mask(self.facts, self.rows, filters, among)
 
 
 class KeywordIndexHandle:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from catalog.models import Filters, ProductHit, ScoredChunk
@@ -33,6 +33,7 @@ from service.answering.record import (
     names_all,
     sought,
     subject_words,
+    things_named,
 )
 from service.answering.references import ProductRef, pointer_spans
 from service.answering.scales import split_order
@@ -68,7 +69,14 @@ _CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
 
 
 class Searcher(Protocol):
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ProductHit]: ...
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> list[ProductHit]: ...
 
     def products(self, product_ids: Sequence[str]) -> list[ProductHit]: ...
 
@@ -214,12 +222,15 @@ class Executor:
     # -- retrieval --------------------------------------------------------------------------
     def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
         pool = _CONDITION_POOL if plan.conditions else plan.k * 2
-        hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
+        among = things_named(plan, view)  # "phones": the phones, not their cases and cards
+        hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters, among)
+        if not hits and among is not None:
+            hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
         if plan.conditions:
             hits = [hit for hit in hits if all_hold(hit.record, plan)][: plan.k]
         standing = standing_hits(hits, plan, view)
         if hits and not standing and plan.intent == "recommend":
-            wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters)
+            wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters, among)
             standing, execution.unmatched = context_hits(wider, plan, view)
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
@@ -239,9 +250,11 @@ class Executor:
         execution.products = [_listing(hit, view) for hit in execution.hits]
 
     def _search_relaxing(
-        self, query: str, k: int, filters: Filters
+        self, query: str, k: int, filters: Filters, among: Collection[str] | None = None
     ) -> tuple[list[ProductHit], list[str]]:
-        hits = self.searcher.search(query, k, filters)
+        """Retrieval (within ``among`` when given) dropping the least important constraint
+        until something meets the rest."""
+        hits = self.searcher.search(query, k, filters, among=among)
         if hits or filters.is_empty():
             return hits, []
         current = filters.model_dump(exclude_none=True)
@@ -252,7 +265,9 @@ class Executor:
                 continue
             for name in present:
                 relaxed.append(f"{name} {current.pop(name)}")
-            hits = self.searcher.search(query, k, Filters(**current) if current else None)
+            hits = self.searcher.search(
+                query, k, Filters(**current) if current else None, among=among
+            )
             if hits:
                 break
         return hits, relaxed

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
+_BOUNDS = ("min_price", "max_price", "min_rating")
 
 
 def field_fact(
@@ -144,6 +145,23 @@ def sought(
     relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
     holding = [entry for entry in relevant if wanted and _mentions(view, entry, wanted)]
     return (holding, wanted) if holding else (relevant, [])
+
+
+def things_named(plan: RequestPlan, view: CatalogView) -> set[str] | None:
+    """The products that are the thing a search names, when others only name it too: on a
+    shop of phones, phone cases and phone cards, "phones under $100" are the phones. None when
+    the subject names nothing or every product naming it is one. Asked among the products of
+    the brand, category and stock filtered on ("Belkin phones": Belkin makes none, so its
+    phone accessories); price and rating bounds are left to the search, which says so when no
+    such thing meets them ("phones under $5")."""
+    known, _ = subject_words(plan, view)
+    thing, _ = features(plan, known, view)
+    if not thing:
+        return None
+    scope = plan.filters.model_copy(update=dict.fromkeys(_BOUNDS))
+    naming = [e for e in view.products.values() if meets(e, scope) and about(e, thing)]
+    itself = sought(naming, thing, [], view)[0]
+    return {entry.product_id for entry in itself} if len(itself) < len(naming) else None
 
 
 def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from aisle.settings import load_settings
 from catalog.keyword import KeywordIndex
 from catalog.models import Filters
-from catalog.search import HybridSearcher, KeywordIndexHandle
+from catalog.search import HybridSearcher, KeywordIndexHandle, Retriever
 from catalog.store import ProductStore
 
 pytestmark = pytest.mark.integration
@@ -131,6 +131,24 @@ def test_a_filter_too_selective_for_the_pool_searches_the_chunks_it_allows(
     assert [round(c.score, 4) for c in dense] == [round(c.score, 4) for c in expected]
     hits = searcher.search("red lipstick", 5, filters, retriever="dense")
     assert hits and {hit.product_id for hit in hits} <= _ids_of("vehicle")
+
+
+@pytest.mark.parametrize("retriever", ["hybrid", "dense", "keyword"])
+def test_a_search_among_products_ranks_only_those(
+    searcher: HybridSearcher, retriever: Retriever
+) -> None:
+    # "stylish lipstick" among the vehicles (lipsticks are nearer; two vehicles are called
+    # stylish): only vehicles, by every retriever; with a price ceiling too, only those under it.
+    vehicles = _ids_of("vehicle")
+    hits = searcher.search("stylish lipstick", 5, retriever=retriever, among=vehicles)
+    assert hits and {hit.product_id for hit in hits} <= vehicles
+    ceiling = sorted(p["price"] for p in DEMO if str(p["id"]) in vehicles)[1]
+    cheap = searcher.search("car", 5, _filters(max_price=ceiling), among=vehicles)
+    assert len(cheap) == 2
+    assert {hit.product_id for hit in cheap} == {
+        str(p["id"]) for p in DEMO if str(p["id"]) in vehicles and p["price"] <= ceiling
+    }
+    assert searcher.search("red lipstick", 5, among=set()) == []
 
 
 def _ids_of(category: str) -> set[str]:

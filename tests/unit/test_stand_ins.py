@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Collection
 from dataclasses import replace
 
 import pytest
@@ -185,8 +186,11 @@ class _Found(_Products):
     def __init__(self, found: list[str]) -> None:
         self.found = found
 
-    def search(self, query: str, k: int, filters: object = None) -> list[ProductHit]:
-        return [_hit(pid, NEAR) for pid in self.found[:k]]
+    def search(
+        self, query: str, k: int, filters: object = None, *, among: Collection[str] | None = None
+    ) -> list[ProductHit]:
+        found = [pid for pid in self.found if among is None or pid in among]
+        return [_hit(pid, NEAR) for pid in found[:k]]
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ by what it is rather than what it fits, and the one product a brand and category
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pytest
 
@@ -16,11 +16,12 @@ from service.answering.catalog_terms import (
     category_heads,
     find_category,
     is_head,
+    of_kind,
 )
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
-from service.answering.record import about, meets, subject_words
+from service.answering.record import about, meets, subject_words, things_named
 from service.answering.references import named_products, referenced_from_history
 from tests.catalog_views import catalog_view
 
@@ -82,8 +83,15 @@ class _Listing:
     def __init__(self, found: Sequence[str] = ()) -> None:
         self.found = list(found)
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[ProductHit]:
-        return self.products(self.found[:k])
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> list[ProductHit]:
+        return self.products([pid for pid in self.found if among is None or pid in among][:k])
 
     def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
         return [
@@ -226,7 +234,9 @@ def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
             continue
         executor = Executor(_Listing(other + saying), None, None)  # type: ignore[arg-type]
         listed = [hit.product_id for hit in executor.run(plan, view).hits]
-        assert listed[: len(saying)] == saying, key
+        things = things_named(plan, view)  # a "Phone Card" says it, but is none
+        phones = [pid for pid in saying if things is None or pid in things]
+        assert phones and listed[: len(phones)] == phones, key
         checked += 1
         if checked == 3:
             break
@@ -399,3 +409,31 @@ def test_beside_products_a_title_names_only_others_of_their_category(
         if checked == 3:
             break
     assert checked == 3
+
+
+@pytest.mark.parametrize("head", ["phone", "case"])
+def test_a_search_for_a_kind_lists_the_things_not_what_names_them(
+    planner: Planner, head: str
+) -> None:
+    # Best Buy sells phones, cases and what is made for them; "phones under $100" are phones
+    # ("Prepaid Phone Card" and "Case for ... Cell Phones" say the word too).
+    view = catalog_view("bestbuy")
+    naming = sorted(e.product_id for e in view.products.values() if about(e, [head]))
+    kind = {e.product_id for e in view.products.values() if of_kind(e, [head])}
+    others = [pid for pid in naming if pid not in kind]
+    assert others and kind  # the catalog holds both, or this tests nothing
+    plan = planner.plan(f"{plural(head)} under $100", [], view)
+    assert plan.intent == "search" and plan.sort is None
+    things = things_named(plan, view)
+    assert things is not None and not things & set(others)
+    executor = Executor(_Listing(others + naming), None, None)  # type: ignore[arg-type]
+    listed = [hit.product_id for hit in executor.run(plan, view).hits]
+    assert len(listed) == plan.k and set(listed) <= things
+
+
+def test_a_kind_every_product_naming_it_is_leaves_the_search_alone(planner: Planner) -> None:
+    # On the demo catalog every product whose title says "laptop" is one: nothing to narrow.
+    view = catalog_view("demo")
+    plan = planner.plan("laptops under $1000", [], view)
+    assert all(of_kind(e, ["laptop"]) for e in view.products.values() if about(e, ["laptop"]))
+    assert things_named(plan, view) is None
