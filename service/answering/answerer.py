@@ -15,11 +15,12 @@ from langchain_core.embeddings import Embeddings
 from catalog.models import Filters
 from service.answering.catalog_view import CatalogView
 from service.answering.compose import compose
-from service.answering.execute import ChunkSource, Executor, Searcher
+from service.answering.execute import ChunkSource, Executor
 from service.answering.facts import Execution
 from service.answering.guard import parse_citations
 from service.answering.passages import PassageRanker
 from service.answering.plan import Planner, RequestPlan, earlier_products
+from service.answering.relaxing import Searcher
 from service.answering.types import Answer, Turn
 from service.answering.wording import example_questions
 

@@ -13,10 +13,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
-from catalog.models import Filters, ProductHit, ScoredChunk
+from catalog.models import ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -29,6 +28,7 @@ from service.answering.record import (
     category_of,
     features,
     field_fact,
+    listing,
     meets,
     names_all,
     sought,
@@ -36,6 +36,12 @@ from service.answering.record import (
     things_named,
 )
 from service.answering.references import ProductRef, pointer_spans
+from service.answering.relaxing import (
+    Searcher,
+    nearest_price_first,
+    retrievable,
+    search_relaxing,
+)
 from service.answering.scales import split_order
 from service.answering.stand_ins import (
     absent_rivals,
@@ -46,14 +52,6 @@ from service.answering.stand_ins import (
     standing_hits,
 )
 
-# Dropped one after another until something matches, least important first.
-RELAX_ORDER: tuple[tuple[str, ...], ...] = (
-    ("min_rating",),
-    ("in_stock",),
-    ("min_price", "max_price"),
-    ("brand",),
-    ("category",),
-)
 MAX_PASSAGES = 5
 _DEFAULT_COMPARE = ("price", "rating", "brand")
 _OVERVIEW = ("price", "brand", "rating", "availability")
@@ -66,19 +64,6 @@ _DIGIT = re.compile(r"\d")
 # Question words that ask for one fact (where it is made, when it arrives...), unlike "what is".
 _SPECIFIC_QUESTION = frozenset({"where", "when", "why", "how", "who", "which", "whose"})
 _CONDITION_POOL = 50  # hybrid candidates checked against attribute conditions
-
-
-class Searcher(Protocol):
-    def search(
-        self,
-        query: str,
-        k: int,
-        filters: Filters | None = None,
-        *,
-        among: Collection[str] | None = None,
-    ) -> list[ProductHit]: ...
-
-    def products(self, product_ids: Sequence[str]) -> list[ProductHit]: ...
 
 
 class ChunkSource(Protocol):
@@ -167,7 +152,7 @@ class Executor:
     def _rank_passages(
         self, plan: RequestPlan, ref: ProductRef, facts: ProductFacts, view: CatalogView
     ) -> None:
-        question = _without_span(plan.message, ref.span)
+        question = " ".join(blank(plan.message, [ref.span] if ref.span else []).split())
         record = view.record(ref.product_id)
         entry = view.products.get(ref.product_id)
         # The record's own fields compete with the text: "can I send it back?" may be answered
@@ -200,7 +185,7 @@ class Executor:
         if (known and not relevant) or (unknown and not known):
             # Nothing names it in a title: what retrieval finds close enough to it, sorted (a
             # price ceiling does not make "shampoo" mean every product under it).
-            hits = self.searcher.search(plan.query, _CONDITION_POOL, filters)
+            hits = self.searcher.search(retrievable(plan), _CONDITION_POOL, filters)
             ids = {hit.product_id for hit in hits if close(hit)}
             relevant = [entry for entry in matching if entry.product_id in ids]
         key, descending = split_order(plan.sort or "rating_desc")
@@ -217,20 +202,22 @@ class Executor:
         execution.matched = len(relevant)
         execution.hits = self.searcher.products(chosen)
         shown_key = None if key in LISTED_KEYS else key
-        execution.products = [_listing(hit, view, shown_key) for hit in execution.hits]
+        execution.products = [listing(hit, view, shown_key) for hit in execution.hits]
 
     # -- retrieval --------------------------------------------------------------------------
     def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
         pool = _CONDITION_POOL if plan.conditions else plan.k * 2
         among = things_named(plan, view)  # "phones": the phones, not their cases and cards
-        hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters, among)
+        query = retrievable(plan)
+        hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters, among)
         if not hits and among is not None:
-            hits, relaxed = self._search_relaxing(plan.query, pool, plan.filters)
+            hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters)
         if plan.conditions:
             hits = [hit for hit in hits if all_hold(hit.record, plan)][: plan.k]
+        hits = nearest_price_first(hits, relaxed, plan.filters, view)
         standing = standing_hits(hits, plan, view)
-        if hits and not standing and plan.intent == "recommend":
-            wider, _ = self._search_relaxing(plan.query, _CONDITION_POOL, plan.filters, among)
+        if hits and not standing:  # "a phone for my dad": phones, saying none mentions "dad"
+            wider, _ = search_relaxing(self.searcher, query, _CONDITION_POOL, plan.filters, among)
             standing, execution.unmatched = context_hits(wider, plan, view)
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
@@ -247,30 +234,7 @@ class Executor:
         hits = [hit for hit in standing if hit.product_id in naming] + rest or standing
         execution.hits = hits[: plan.k]
         execution.relaxed = relaxed or None
-        execution.products = [_listing(hit, view) for hit in execution.hits]
-
-    def _search_relaxing(
-        self, query: str, k: int, filters: Filters, among: Collection[str] | None = None
-    ) -> tuple[list[ProductHit], list[str]]:
-        """Retrieval (within ``among`` when given) dropping the least important constraint
-        until something meets the rest."""
-        hits = self.searcher.search(query, k, filters, among=among)
-        if hits or filters.is_empty():
-            return hits, []
-        current = filters.model_dump(exclude_none=True)
-        relaxed: list[str] = []
-        for group in RELAX_ORDER:
-            present = [name for name in group if name in current]
-            if not present:
-                continue
-            for name in present:
-                relaxed.append(f"{name} {current.pop(name)}")
-            hits = self.searcher.search(
-                query, k, Filters(**current) if current else None, among=among
-            )
-            if hits:
-                break
-        return hits, relaxed
+        execution.products = [listing(hit, view) for hit in execution.hits]
 
 
 def _names_only(plan: RequestPlan, refs: list[ProductRef]) -> bool:
@@ -290,27 +254,9 @@ def _metadata(entry: ProductEntry | None) -> dict[str, Any]:
     return {"price": entry.price, "brand": entry.brand, "rating": entry.rating}
 
 
-def _listing(hit: ProductHit, view: CatalogView, ordered_by: str | None = None) -> ProductFacts:
-    """A listed product with the facts a list shows (price, brand, rating, and the attribute
-    the list is ordered by)."""
-    facts = ProductFacts(hit.product_id, hit.title, dict(hit.metadata))
-    entry = view.products.get(hit.product_id)
-    for key in (*LISTED_KEYS, *([ordered_by] if ordered_by else [])):
-        fact = field_fact(hit.product_id, key, hit.record, entry, view)
-        if fact is not None:
-            facts.fields.append(fact)
-    return facts
-
-
 def _compare_key(compare_on: str | None) -> str | None:
     return None if compare_on is None else split_order(compare_on)[0]
 
 
 def _any_has(view: CatalogView, refs: list[ProductRef], key: str) -> bool:
     return any(getattr(view.products.get(ref.product_id), key, None) for ref in refs)
-
-
-def _without_span(message: str, span: tuple[int, int] | None) -> str:
-    if span is None:
-        return message
-    return " ".join((message[: span[0]] + " " + message[span[1] :]).split())

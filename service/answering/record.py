@@ -11,7 +11,7 @@ from catalog.text import blank, tokens, words
 from service.answering.catalog_terms import is_head, of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.conditions import attribute_value, holds
-from service.answering.facts import FieldFact
+from service.answering.facts import LISTED_KEYS, FieldFact, ProductFacts
 
 if TYPE_CHECKING:
     from service.answering.plan import RequestPlan
@@ -53,6 +53,18 @@ def field_fact(
     if unit and isinstance(value, int | float) and not isinstance(value, bool):
         text = f"{text} {unit}"
     return FieldFact(product_id, key, label, value, text)
+
+
+def listing(hit: ProductHit, view: CatalogView, ordered_by: str | None = None) -> ProductFacts:
+    """A listed product with the facts a list shows (price, brand, rating, and the attribute
+    the list is ordered by)."""
+    facts = ProductFacts(hit.product_id, hit.title, dict(hit.metadata))
+    entry = view.products.get(hit.product_id)
+    for key in (*LISTED_KEYS, *([ordered_by] if ordered_by else [])):
+        fact = field_fact(hit.product_id, key, hit.record, entry, view)
+        if fact is not None:
+            facts.fields.append(fact)
+    return facts
 
 
 def _availability(

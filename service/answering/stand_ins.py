@@ -92,18 +92,39 @@ def absent_rivals(plan: RequestPlan, view: CatalogView) -> list[str]:
 def context_hits(
     hits: list[ProductHit], plan: RequestPlan, view: CatalogView
 ) -> tuple[list[ProductHit], list[str]]:
-    """For a recommendation none of whose ``hits`` stands: those holding a word some title
-    holds, and the words no text of the catalog holds (to say so). Nothing for a proper name
-    or a model number no title holds: those ask for one thing the catalog lacks."""
+    """For a recommendation, or a search for a thing for someone ("a phone for my dad"), none
+    of whose ``hits`` stands: those holding a word some title holds, and the words no text of
+    the catalog holds (to say so). Nothing for a proper name or a model number no title
+    holds: those ask for one thing the catalog lacks."""
     known, unknown = subject_words(plan, view)
     foreign = [word for word in unknown if not view.knows_word(word)]
     numbers = any(has_digit(word) for word in unknown)
-    if plan.intent != "recommend" or not known or not foreign or numbers:
+    wishing = plan.intent == "recommend" or for_whom(plan, known, foreign)
+    if not wishing or not known or not foreign or numbers:
         return [], []
     if _proper_names(plan.message, set(foreign)):
         return [], []
     holding = [hit for hit in hits if any(_titled(hit.product_id, word, view) for word in known)]
     return holding, _as_written(foreign, plan.message)
+
+
+def for_whom(plan: RequestPlan, known: list[str], foreign: list[str]) -> bool:
+    """The words no text holds all follow a "for" said after the thing sought: whom or what
+    it is for ("a phone for my dad"), not a product the catalog lacks ("basmati rice")."""
+    said = tokens(plan.message)
+    after = next(
+        (
+            i
+            for i, token in enumerate(said)
+            if token.stem == "for" and any(t.stem in known for t in said[:i])
+        ),
+        None,
+    )
+    if after is None or not foreign:
+        return False
+    return all(any(t.stem == word for t in said[after + 1 :]) for word in foreign) and not any(
+        t.stem in foreign for t in said[:after]
+    )
 
 
 def _as_written(stems: list[str], message: str) -> list[str]:

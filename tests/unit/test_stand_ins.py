@@ -97,10 +97,15 @@ def test_a_described_need_offers_the_products_its_known_words_name(catalog: str)
     kept, unmatched = context_hits(hits, plan, view)
     assert [h.product_id for h in kept] == [named]
     assert "zorblat" in unmatched
-    # A search for a thing, a proper name or an unknown model number asks for one thing the
-    # catalog lacks: nothing is offered in its place.
+    # A search for a thing for someone ("a phone for my dad") is offered the same way.
+    plan = RequestPlan(intent="search", message=f"a {word} for my zorblat", query=word)
+    kept, unmatched = context_hits(hits, plan, view)
+    assert ([h.product_id for h in kept], unmatched) == ([named], ["zorblat"])
+    # A search for a thing no text holds, a proper name or an unknown model number asks for one
+    # thing the catalog lacks: nothing is offered in its place.
     for intent, said in (
-        ("search", message),
+        ("search", f"a zorblat for my {word}"),
+        ("search", f"a zorblat {word}"),
         ("recommend", f"I need the Zorblat {word}"),
         ("recommend", f"I need a {word} zorblat Qx7"),
     ):

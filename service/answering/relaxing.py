@@ -1,0 +1,86 @@
+"""Retrieval that drops the least important constraint until something matches, and what it
+retrieves with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+from catalog.models import Filters, ProductHit
+from catalog.text import blank, content_words
+from service.answering.catalog_view import CatalogView
+from service.answering.plan import RequestPlan
+
+# Dropped one after another until something matches, least important first.
+RELAX_ORDER: tuple[tuple[str, ...], ...] = (
+    ("min_rating",),
+    ("in_stock",),
+    ("min_price", "max_price"),
+    ("brand",),
+    ("category",),
+)
+
+
+class Searcher(Protocol):
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> list[ProductHit]: ...
+
+    def products(self, product_ids: Sequence[str]) -> list[ProductHit]: ...
+
+
+def search_relaxing(
+    searcher: Searcher, query: str, k: int, filters: Filters, among: Collection[str] | None = None
+) -> tuple[list[ProductHit], list[str]]:
+    """Retrieval (within ``among`` when given) dropping the least important constraint
+    until something meets the rest."""
+    hits = searcher.search(query, k, filters, among=among)
+    if hits or filters.is_empty():
+        return hits, []
+    current = filters.model_dump(exclude_none=True)
+    relaxed: list[str] = []
+    for group in RELAX_ORDER:
+        present = [name for name in group if name in current]
+        if not present:
+            continue
+        for name in present:
+            relaxed.append(f"{name} {current.pop(name)}")
+        hits = searcher.search(query, k, Filters(**current) if current else None, among=among)
+        if hits:
+            break
+    return hits, relaxed
+
+
+def retrievable(plan: RequestPlan) -> str:
+    """The words to retrieve with: the message without its constraint phrases, which the
+    filters carry ("phones under $5" relaxed to any price must not rank the "iPhone 5")."""
+    if plan.query != plan.message or not plan.spans:
+        return plan.query  # rewritten from the conversation: its own words
+    rest = " ".join(blank(plan.message, plan.spans).split())
+    return rest if content_words(rest) else plan.query
+
+
+def nearest_price_first(
+    hits: list[ProductHit], relaxed: list[str], filters: Filters, view: CatalogView
+) -> list[ProductHit]:
+    """With the price bound dropped, the closest matches are the closest in price: "phones
+    under $5" shows the cheapest phones first (in retrieval order where prices tie)."""
+    if not any(item.split()[0] in ("min_price", "max_price") for item in relaxed):
+        return hits
+
+    def beyond(hit: ProductHit) -> float:
+        entry = view.products.get(hit.product_id)
+        if entry is None or entry.price is None:
+            return math.inf
+        low, high = filters.min_price, filters.max_price
+        return max(0.0, (low - entry.price) if low is not None else 0.0) + max(
+            0.0, (entry.price - high) if high is not None else 0.0
+        )
+
+    return sorted(hits, key=beyond)

@@ -1,0 +1,92 @@
+"""A search whose price bound nothing meets, on three differently shaped catalogs (words, models
+and prices picked from each catalog): retrieval never matches the bound's number against
+titles, and the closest matches shown are the closest in price."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import pytest
+
+from catalog.models import Filters, ProductHit
+from catalog.text import plural, stopwords, tokens
+from service.answering.catalog_view import CatalogView, ProductEntry
+from service.answering.execute import Executor
+from service.answering.plan import Planner
+from service.answering.record import meets
+from service.answering.relaxing import retrievable
+from tests.catalog_views import catalog_view
+
+
+@pytest.fixture(scope="module")
+def planner(embeddings) -> Planner:
+    return Planner(embeddings)
+
+
+class _Priced:
+    """A searcher over ``entries`` (most expensive first, the worst order for a price bound)
+    that applies the filters and records every query it is asked."""
+
+    def __init__(self, entries: list[ProductEntry]) -> None:
+        self.entries = sorted(entries, key=lambda e: -(e.price or 0.0))
+        self.queries: list[str] = []
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> list[ProductHit]:
+        self.queries.append(query)
+        kept = [e for e in self.entries if filters is None or meets(e, filters)]
+        return self.products([e.product_id for e in kept if among is None or e.product_id in among])
+
+    def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
+        return [
+            ProductHit(product_id=pid, title=pid, score=1.0, metadata={}, chunks=[])
+            for pid in product_ids
+        ]
+
+
+def _kind(view: CatalogView) -> tuple[str, list[ProductEntry]]:
+    """The title word most priced products hold, and those products."""
+    priced = [e for e in view.products.values() if e.price is not None and e.price >= 2]
+    counts: dict[str, int] = {}
+    for entry in priced:
+        for word in entry.title_words:
+            if word.isalpha() and len(word) > 3 and word not in stopwords():
+                counts[word] = counts.get(word, 0) + 1
+    word = max(sorted(counts), key=lambda w: counts[w])
+    return word, [e for e in priced if word in e.title_words]
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy", "inr"])
+def test_an_unmet_price_bound_lists_the_nearest_prices_first(
+    planner: Planner, catalog: str
+) -> None:
+    view = catalog_view(catalog)
+    word, holding = _kind(view)
+    floor = min(e.price for e in holding if e.price is not None)
+    bound = view.format_price(floor / 2)
+    plan = planner.plan(f"{plural(word)} under {bound}", [], view)
+    assert plan.intent == "search" and plan.filters.max_price == pytest.approx(floor / 2, abs=0.01)
+    searcher = _Priced(holding)
+    execution = Executor(searcher, None, None).run(plan, view)  # type: ignore[arg-type]
+    assert execution.relaxed and execution.relaxed[0].startswith("max_price")
+    prices = [view.products[hit.product_id].price for hit in execution.hits]
+    cheapest = sorted(e.price for e in holding if e.price is not None)[: plan.k]
+    assert prices == cheapest, [view.products[h.product_id].title for h in execution.hits]
+    # The bound's words are the filter's, not words to find in titles.
+    said = {token.text for token in tokens(bound)}
+    assert all(not said & {token.text for token in tokens(q)} for q in searcher.queries)
+    assert all(word in {token.stem for token in tokens(q)} for q in searcher.queries)
+
+
+def test_a_query_of_constraints_only_or_rewritten_is_kept(planner: Planner) -> None:
+    view = catalog_view("bestbuy")
+    plan = planner.plan(f"anything under {view.format_price(50)}?", [], view)
+    assert plan.spans and retrievable(plan) == plan.query  # nothing left to retrieve with
+    plan.query = "rewritten from the conversation"
+    assert retrievable(plan) == "rewritten from the conversation"
