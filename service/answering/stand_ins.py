@@ -2,7 +2,8 @@
 
 Retrieval always returns its nearest products, even for "Brimtax Air Fryer" in a shop without
 one. A word no text of the catalog holds, or a model number no title holds ("iPhone 27"), says
-the shopper asks for something else, so only a product close in meaning may stand for it.
+the shopper asks for something else, so only a product close in meaning may stand for it. A
+word no title holds but some description does ("makeup") is stood for by the products saying it.
 
 A product the message names by its full title stands for itself: the foreign words then
 describe something of the shopper's ("About the <title>: will it fit my 95 Mustang?").
@@ -46,9 +47,12 @@ def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) 
     if not (too_far or strict_numbers or models):
         return hits
     titled = _named_by_title(plan, view)
+    # Words no title holds but other texts do ("makeup" in descriptions): a product whose
+    # texts hold them all is about them, however far its embedding.
+    described = [] if foreign or named else [w for w in unknown if not has_digit(w)]
 
     def stands(hit: ProductHit) -> bool:
-        near = not too_far or close(hit)
+        near = not too_far or close(hit) or bool(described and _holds_all(hit, described))
         holds = not strict_numbers or _holds_all(hit, numbers)
         return near and holds and all(_holds_run(hit, model) for model in models)
 

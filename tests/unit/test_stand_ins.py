@@ -10,12 +10,13 @@ from dataclasses import replace
 
 import pytest
 
-from catalog.models import ProductHit
+from catalog.models import ProductHit, ScoredChunk
 from catalog.text import content_words, stopwords
 from service.answering.catalog_view import CatalogView
 from service.answering.compose import compose
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
+from service.answering.record import subject_words
 from service.answering.stand_ins import (
     RELEVANT_SIMILARITY,
     absent_models,
@@ -219,3 +220,45 @@ def test_a_name_no_text_holds_is_said_beside_the_closest_products(
     if unmatched:
         answer = compose(execution, view).text
         assert answer.startswith(f'No product in the catalog mentions "{unmatched[0]}"'), answer
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_word_only_descriptions_hold_is_found_by_the_products_saying_it(
+    planner: Planner, catalog: str
+) -> None:
+    # A shopper's word no title holds but a description does ("makeup" of a powder canister):
+    # the products saying it stand for it, however far their embeddings; the others do not.
+    view = catalog_view(catalog)
+    said = {
+        pid: set(content_words(str(view.record(pid).get("description") or "")))
+        for pid in sorted(view.products)
+    }
+    every = set().union(*said.values())
+    view = replace(view, knows=every.__contains__)
+    holders: dict[str, list[str]] = {}
+    for pid, held in said.items():
+        for word in held:
+            holders.setdefault(word, []).append(pid)
+    word = next(
+        w
+        for w in sorted(holders, key=lambda w: (-len(holders[w]), w))
+        if w.isalpha()
+        and len(w) > 4
+        and w not in view.title_index
+        and w not in view.tag_index
+        and w not in stopwords()
+    )
+    holder = holders[word][0]
+    other = next(pid for pid in said if word not in said[pid])
+    plan = planner.plan_search(f"do you have {word}?", view)
+    assert subject_words(plan, view) == ([], [word])
+
+    def hit(pid: str) -> ProductHit:
+        text = str(view.record(pid).get("description") or "")
+        chunk = ScoredChunk(chunk_id=pid, product_id=pid, text=text, metadata={}, score=1.0)
+        return _hit(pid, FAR).model_copy(update={"chunks": [chunk]})
+
+    assert [h.product_id for h in standing_hits([hit(other), hit(holder)], plan, view)] == [holder]
+    # A word no text holds still leaves only what is close in meaning.
+    plan = planner.plan_search(f"do you have {word} zorblats?", view)
+    assert standing_hits([hit(other), hit(holder)], plan, view) == []
