@@ -21,7 +21,14 @@ from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
-from service.answering.passages import Passage, PassageRanker, field_value, passages_of, restates
+from service.answering.passages import (
+    Passage,
+    PassageRanker,
+    evidence_text,
+    field_value,
+    passages_of,
+    restates,
+)
 from service.answering.plan import RequestPlan
 from service.answering.record import (
     all_hold,
@@ -166,7 +173,7 @@ class Executor:
         passages += passages_of(self.chunks.product_chunks(ref.product_id), ref.title)
         mention = plan.message[ref.span[0] : ref.span[1]] if ref.span else ""
         passages = [passage for passage in passages if not restates(passage, mention)]
-        scores = self.ranker.score(question, passages)
+        scores = self.ranker.score(question, [evidence_text(p) for p in passages])
         ranked = sorted(zip(scores, passages, strict=True), key=lambda item: -item[0])
         facts.passages = [
             PassageFact(ref.product_id, passage.text, passage.kind, round(score, 4))

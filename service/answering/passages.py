@@ -30,6 +30,9 @@ _FIELD_LINE = re.compile(r"^[^:.]{1,40}:\s+(?P<value>.+)$")  # "Category: ...", 
 # ("splash and water resistant" for "is it waterproof?").
 LONG_LINE = 250
 MIN_CHARS = 3
+# Ingestion writes a review as '"comment" (reviewer)': the reviewer's name answers nothing
+# ("Sophia Brown" for "do you have brown rice?").
+_ATTRIBUTED = re.compile(r'^(?P<said>".+")\s+\([^()]{1,80}\)$')
 
 
 @dataclass
@@ -91,6 +94,12 @@ def passages_of(chunks: Iterable[ScoredChunk], title: str) -> list[Passage]:
                     seen.add(piece)
                     found.append(Passage(piece, kind or "core"))
     return found
+
+
+def evidence_text(passage: Passage) -> Passage:
+    """The passage as evidence: a review without its reviewer's name."""
+    found = _ATTRIBUTED.match(passage.text) if passage.kind == "reviews" else None
+    return Passage(found.group("said"), passage.kind) if found else passage
 
 
 def field_value(text: str) -> str | None:

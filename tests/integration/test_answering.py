@@ -263,3 +263,25 @@ def test_a_question_ending_in_a_preposition_is_asked_not_an_overview(catalog: Ca
     assert set(parse_citations(follow.answer.text)) <= set(listed)
     one = ask(catalog, f"what is the {ROWS[0]['title']} made of?")
     assert "Price of" not in one.answer.text  # a question, not the product's overview
+
+
+def test_a_reviewers_name_answers_nothing(catalog: Catalog) -> None:
+    # "do you have brown rice?" was answered with a review signed "Sophia Brown".
+    _, view = catalog.answering()
+    asked = 0
+    for item in ROWS:
+        said = " ".join(
+            [item["title"], item.get("description", ""), *map(str, item.get("tags", []))]
+        )
+        for review in item.get("reviews", []):
+            surname = review["reviewerName"].split()[-1]
+            word = surname.lower()
+            if not word.isalpha() or word in said.lower() or word in view.title_index:
+                continue
+            outcome = ask(catalog, f"is the {item['title']} {word}?")
+            assert surname not in outcome.answer.text, outcome.answer.text
+            asked += 1
+            break
+        if asked == 12:
+            break
+    assert asked == 12
