@@ -165,15 +165,26 @@ def things_named(plan: RequestPlan, view: CatalogView) -> set[str] | None:
     the subject names nothing or every product naming it is one. Asked among the products of
     the brand, category and stock filtered on ("Belkin phones": Belkin makes none, so its
     phone accessories); price and rating bounds are left to the search, which says so when no
-    such thing meets them ("phones under $5")."""
+    such thing meets them ("phones under $5"). The things themselves, too, when every product
+    naming them is one but none meets the bounds: "headphones under $50" where all headphones
+    cost more is said so, not answered with earrings."""
     known, _ = subject_words(plan, view)
     thing, _ = features(plan, known, view)
     if not thing:
         return None
     scope = plan.filters.model_copy(update=dict.fromkeys(_BOUNDS))
-    naming = [e for e in view.products.values() if meets(e, scope) and about(e, thing)]
-    itself = sought(naming, thing, [], view)[0]
-    return {entry.product_id for entry in itself} if len(itself) < len(naming) else None
+    naming = [e for e in view.products.values() if meets(e, scope) and _named(e, thing, view)]
+    itself = sought(naming, thing, [], view)[0] or naming  # named by tags alone: themselves
+    unmet = not any(meets(entry, plan.filters) for entry in itself)  # a bound none meets
+    narrows = len(itself) < len(naming) or (unmet and bool(itself))
+    return {entry.product_id for entry in itself} if narrows else None
+
+
+def _named(entry: ProductEntry, subject: list[str], view: CatalogView) -> bool:
+    """Every subject word names the product: its title's, its category's head, or its tags'
+    ("over-ear headphones")."""
+    tagged = [word for word in subject if entry.product_id in view.tag_index.get(word, ())]
+    return about(entry, [word for word in subject if word not in tagged])
 
 
 def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool:

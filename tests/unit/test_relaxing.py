@@ -13,7 +13,7 @@ from catalog.text import plural, stopwords, tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner
-from service.answering.record import meets
+from service.answering.record import meets, subject_words, things_named
 from service.answering.relaxing import retrievable
 from tests.catalog_views import catalog_view
 
@@ -90,3 +90,35 @@ def test_a_query_of_constraints_only_or_rewritten_is_kept(planner: Planner) -> N
     assert plan.spans and retrievable(plan) == plan.query  # nothing left to retrieve with
     plan.query = "rewritten from the conversation"
     assert retrievable(plan) == "rewritten from the conversation"
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_kind_none_of_which_meets_the_bound_is_said_not_replaced(
+    planner: Planner, catalog: str
+) -> None:
+    # Every product naming the word is one, all dearer than the bound; cheaper strangers are
+    # not listed in their place as if they met the search.
+    view = catalog_view(catalog)
+    entries = [e for e in view.products.values() if e.price is not None]
+    checked = 0
+    for word in sorted(view.title_index):
+        holders = [e for e in entries if word in e.title_words]
+        if not word.isalpha() or len(word) < 4 or word in stopwords() or len(holders) < 2:
+            continue
+        floor = min(e.price for e in holders if e.price is not None)
+        strangers = [e for e in entries if e not in holders and e.price and e.price < floor / 2]
+        plan = planner.plan(f"{plural(word)} under {view.format_price(floor / 2)}", [], view)
+        if plan.intent != "search" or subject_words(plan, view)[0] != [word] or not strangers:
+            continue
+        unbounded = planner.plan(f"show me {plural(word)}", [], view)
+        if things_named(unbounded, view) is not None:  # narrowed without the bound too
+            continue
+        assert things_named(plan, view) == {e.product_id for e in holders}, word
+        execution = Executor(_Priced(strangers + holders), None, None).run(plan, view)  # type: ignore[arg-type]
+        listed = [view.products[hit.product_id] for hit in execution.hits]
+        assert listed and all(entry in holders for entry in listed), (word, listed)
+        assert execution.relaxed and execution.relaxed[0].startswith("max_price")
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
