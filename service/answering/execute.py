@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from catalog.models import ScoredChunk
+from catalog.models import ProductHit, ScoredChunk
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -216,7 +216,12 @@ class Executor:
         pool = _CONDITION_POOL if plan.conditions else plan.k * 2
         among = things_named(plan, view)  # "phones": the phones, not their cases and cards
         query = retrievable(plan)
-        hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters, among)
+        known, _ = subject_words(plan, view)
+
+        def fit(found: list[ProductHit]) -> int:  # how much of what the shopper said they name
+            return sum(names_all(hit, [word], view) for hit in found[: plan.k] for word in known)
+
+        hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters, among, fit)
         if not hits and among is not None:
             hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters)
         if plan.conditions:
@@ -229,7 +234,6 @@ class Executor:
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
             execution.unmatched = foreign_words(plan, view)  # "Motorola phones": none is one
-        known, _ = subject_words(plan, view)
         # "Motorola phones": the phones, from twice the depth, before the best of the rest (a
         # "Band for Motorola Moto 360 Smartwatches"); the rest only from the usual depth.
         naming = [hit.product_id for hit in standing if known and names_all(hit, known, view)]

@@ -4,7 +4,7 @@ retrieves with."""
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from catalog.models import Filters, ProductHit
@@ -36,19 +36,36 @@ class Searcher(Protocol):
 
 
 def search_relaxing(
-    searcher: Searcher, query: str, k: int, filters: Filters, among: Collection[str] | None = None
+    searcher: Searcher,
+    query: str,
+    k: int,
+    filters: Filters,
+    among: Collection[str] | None = None,
+    fit: Callable[[list[ProductHit]], int] | None = None,
 ) -> tuple[list[ProductHit], list[str]]:
     """Retrieval (within ``among`` when given) dropping the least important constraint
-    until something meets the rest."""
+    until something meets the rest. A brand and a category that meet nothing together: the
+    one whose dropping leaves hits that ``fit`` the request better goes ("the OtterBox
+    Defender case for the iPhone 7" is in another category than the one its words suggest);
+    the brand on a tie ("Samsung laptops" where Samsung makes none)."""
     hits = searcher.search(query, k, filters, among=among)
     if hits or filters.is_empty():
         return hits, []
     current = filters.model_dump(exclude_none=True)
     relaxed: list[str] = []
+
+    def without(name: str) -> list[ProductHit]:
+        rest = {key: value for key, value in current.items() if key != name}
+        return searcher.search(query, k, Filters(**rest) if rest else None, among=among)
+
     for group in RELAX_ORDER:
         present = [name for name in group if name in current]
         if not present:
             continue
+        if present == ["brand"] and "category" in current and fit is not None:
+            by_category = without("category")
+            if by_category and fit(by_category) > fit(without("brand")):
+                present = ["category"]  # the brand stays
         for name in present:
             relaxed.append(f"{name} {current.pop(name)}")
         hits = searcher.search(query, k, Filters(**current) if current else None, among=among)

@@ -14,7 +14,7 @@ from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner
 from service.answering.record import meets, subject_words, things_named
-from service.answering.relaxing import retrievable
+from service.answering.relaxing import retrievable, search_relaxing
 from tests.catalog_views import catalog_view
 
 
@@ -122,3 +122,41 @@ def test_a_kind_none_of_which_meets_the_bound_is_said_not_replaced(
         if checked == 3:
             break
     assert checked == 3
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_a_brand_and_category_meeting_nothing_drop_the_one_that_fits_worse(catalog: str) -> None:
+    # A category guessed from the words ("case ... iPhone 7") beside the brand the shopper
+    # named: when the brand's products name what was asked, the category goes, else the brand.
+    view = catalog_view(catalog)
+    entries = sorted(view.products.values(), key=lambda e: e.product_id)
+    by_brand: dict[str, list[ProductEntry]] = {}
+    for entry in entries:
+        if entry.brand:
+            by_brand.setdefault(entry.brand, []).append(entry)
+    brand = max(sorted(by_brand), key=lambda b: len(by_brand[b]))
+    category = next(
+        c
+        for c in sorted(view.categories)
+        if all(e.brand != brand for e in entries if e.category == c)
+    )
+    word = next(
+        w
+        for e in by_brand[brand]
+        for w in sorted(e.title_words)
+        if w.isalpha()
+        and w not in stopwords()
+        and not any(w in o.title_words for o in entries if o.category == category)
+    )
+    searcher = _Priced(entries)
+    filters = Filters(brand=brand, category=category)
+
+    def fit(hits: list[ProductHit]) -> int:
+        return sum(word in view.products[hit.product_id].title_words for hit in hits)
+
+    hits, relaxed = search_relaxing(searcher, word, 5, filters, fit=fit)
+    assert relaxed == [f"category {category}"]
+    assert hits and all(view.products[hit.product_id].brand == brand for hit in hits)
+    hits, relaxed = search_relaxing(searcher, word, 5, filters, fit=lambda hits: 0)
+    assert relaxed == [f"brand {brand}"]
+    assert hits and all(view.products[hit.product_id].category == category for hit in hits)
