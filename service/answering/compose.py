@@ -239,6 +239,10 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         lines.append(
             f"Of the {execution.matched} matching {counted} in the catalog{held}{_by(plan)}:"
         )
+    elif execution.features:  # "which perfume smells floral?"
+        lines.append(
+            f"Here is what the catalog has that mentions {' and '.join(execution.features)}:"
+        )
     elif plan.intent == "recommend":
         lines.append("Here is what I'd suggest from the catalog:")
     else:

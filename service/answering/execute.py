@@ -56,6 +56,7 @@ from service.answering.stand_ins import (
     context_hits,
     foreign_words,
     made_for_hits,
+    saying_hits,
     standing_hits,
 )
 
@@ -234,6 +235,8 @@ class Executor:
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
             execution.unmatched = foreign_words(plan, view)  # "Motorola phones": none is one
+        if standing and not (execution.unmatched or execution.made_for):
+            standing, execution.features = saying_hits(standing, plan, view)
         # "Motorola phones": the phones, from twice the depth, before the best of the rest (a
         # "Band for Motorola Moto 360 Smartwatches"); the rest only from the usual depth.
         naming = [hit.product_id for hit in standing if known and names_all(hit, known, view)]

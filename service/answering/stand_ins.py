@@ -161,6 +161,19 @@ def made_for_hits(
     return holding, _as_written(known, plan.message)
 
 
+def saying_hits(
+    hits: list[ProductHit], plan: RequestPlan, view: CatalogView
+) -> tuple[list[ProductHit], list[str]]:
+    """ "which perfume smells floral?": the hits whose texts say the sought words no title
+    holds but some description does, and those words as written; all hits and no words when
+    none says them, or when a title word says what is sought ("a phone with a good camera":
+    "good" only qualifies it)."""
+    known, unknown = subject_words(plan, view)
+    spoken = [w for w in unknown if view.knows_word(w) and not has_digit(w)] if not known else []
+    saying = [hit for hit in hits if spoken and _holds_all(hit, spoken)]
+    return (saying, _as_written(spoken, plan.message)) if saying else (hits, [])
+
+
 def close(hit: ProductHit) -> bool:
     """Dense similarity high enough that the product is about the query at all."""
     return hit.similarity is not None and hit.similarity >= RELEVANT_SIMILARITY

@@ -22,6 +22,7 @@ from service.answering.stand_ins import (
     absent_models,
     absent_rivals,
     context_hits,
+    saying_hits,
     standing_hits,
 )
 from tests.catalog_views import catalog_view
@@ -259,6 +260,17 @@ def test_a_word_only_descriptions_hold_is_found_by_the_products_saying_it(
         return _hit(pid, FAR).model_copy(update={"chunks": [chunk]})
 
     assert [h.product_id for h in standing_hits([hit(other), hit(holder)], plan, view)] == [holder]
+    # Among products that stand anyway, those saying it are the answer, and it is said.
+    kept, written = saying_hits([hit(other), hit(holder)], plan, view)
+    assert ([h.product_id for h in kept], written) == ([holder], [word])
+    # Beside a word a title holds, it only qualifies what is sought.
+    plans = (
+        (w, planner.plan_search(f"do you have {w} {word}?", view))
+        for w in sorted(view.products[other].title_words)
+        if w.isalpha() and len(w) > 3 and w not in stopwords()
+    )
+    plan = next(p for w, p in plans if subject_words(p, view)[0] == [w])
+    assert saying_hits([hit(other), hit(holder)], plan, view)[1] == []
     # A word no text holds still leaves only what is close in meaning.
     plan = planner.plan_search(f"do you have {word} zorblats?", view)
     assert standing_hits([hit(other), hit(holder)], plan, view) == []
