@@ -230,6 +230,9 @@ def _listing(execution: Execution, view: CatalogView) -> Answer:
         )
     elif execution.unmatched:
         lines.append(unmatched_sentence(execution.unmatched))
+    elif execution.lacking:
+        thing, feature = execution.lacking
+        lines.append(f'None of the catalog\'s {thing} mentions "{feature}"; these are the closest:')
     elif execution.made_for:
         said = " ".join(execution.made_for)
         lines.append(f'The catalog sells no "{said}", only products made for them:')

@@ -33,6 +33,7 @@ from service.answering.plan import RequestPlan
 from service.answering.record import (
     all_hold,
     category_of,
+    featured,
     features,
     field_fact,
     listing,
@@ -214,10 +215,15 @@ class Executor:
 
     # -- retrieval --------------------------------------------------------------------------
     def _search(self, plan: RequestPlan, view: CatalogView, execution: Execution) -> None:
-        pool = _CONDITION_POOL if plan.conditions else plan.k * 2
-        among = things_named(plan, view)  # "phones": the phones, not their cases and cards
-        query = retrievable(plan)
         known, _ = subject_words(plan, view)
+        thing, wanted = features(plan, known, view)  # "phones with wireless charging"
+        pool = _CONDITION_POOL if plan.conditions or wanted else plan.k * 2
+        among = things_named(plan, view)  # "phones": the phones, not their cases and cards
+        if wanted:  # only those whose texts mention the features, or say none does
+            among, execution.features, execution.lacking = featured(
+                plan, thing, wanted, among, view
+            )
+        query = retrievable(plan)
 
         def fit(found: list[ProductHit]) -> int:  # how much of what the shopper said they name
             return sum(names_all(hit, [word], view) for hit in found[: plan.k] for word in known)
@@ -235,11 +241,12 @@ class Executor:
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
             execution.unmatched = foreign_words(plan, view)  # "Motorola phones": none is one
-        if standing and not (execution.unmatched or execution.made_for):
+        if standing and not (execution.unmatched or execution.made_for or execution.features):
             standing, execution.features = saying_hits(standing, plan, view)
+        named_by = thing if wanted else known
         # "Motorola phones": the phones, from twice the depth, before the best of the rest (a
         # "Band for Motorola Moto 360 Smartwatches"); the rest only from the usual depth.
-        naming = [hit.product_id for hit in standing if known and names_all(hit, known, view)]
+        naming = [hit.product_id for hit in standing if named_by and names_all(hit, named_by, view)]
         usual = {hit.product_id for hit in (standing if execution.unmatched else hits[: plan.k])}
         # Beside products named so, only others of their categories ("lipstick": no rice).
         kinds = {category_of(view, pid) for pid in naming}

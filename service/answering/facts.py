@@ -62,6 +62,8 @@ class Execution:
     made_for: list[str] = field(default_factory=list)  # what is sold only things made for
     matched: int | None = None  # products of the whole catalog that met the constraints
     features: list[str] = field(default_factory=list)  # "with" words their texts all hold
+    # "phones with wireless charging" where no phone's text says it: ("phones", the feature).
+    lacking: tuple[str, str] | None = None
     # Of those, how many a list ordered by an attribute left out: (no value, other units).
     unordered: tuple[int, int] = (0, 0)
     answerable: bool = True  # the evidence gate's verdict on an open question

@@ -79,6 +79,9 @@ def format_facts(execution: Execution, view: CatalogView) -> str:
         lines.append("not in the catalog: " + ", ".join(execution.absent) + " (say so)")
     if execution.features:
         lines.append("the listed products' texts mention: " + ", ".join(execution.features))
+    if execution.lacking:
+        thing, feature = execution.lacking
+        lines.append(f"no {thing} mentions: {feature} (closest below)")
     if execution.unmatched:
         lines.append("no product mentions: " + ", ".join(execution.unmatched) + " (closest below)")
     if plan.intent in ("search", "recommend"):

@@ -155,7 +155,7 @@ def sought(
     relevant = [entry for entry in entries if about(entry, known)]
     relevant = [entry for entry in relevant if is_itself(entry, known)] or relevant
     relevant = [entry for entry in relevant if of_kind(entry, known)] or relevant
-    holding = [entry for entry in relevant if wanted and _mentions(view, entry, wanted)]
+    holding = [entry for entry in relevant if wanted and mentions(view, entry.product_id, wanted)]
     return (holding, wanted) if holding else (relevant, [])
 
 
@@ -187,10 +187,41 @@ def _named(entry: ProductEntry, subject: list[str], view: CatalogView) -> bool:
     return about(entry, [word for word in subject if word not in tagged])
 
 
-def _mentions(view: CatalogView, entry: ProductEntry, wanted: list[str]) -> bool:
+def featured(
+    plan: RequestPlan,
+    thing: list[str],
+    wanted: list[str],
+    among: set[str] | None,
+    view: CatalogView,
+) -> tuple[set[str] | None, list[str], tuple[str, str] | None]:
+    """ "phones with wireless charging": the products of that kind (``among``, else those the
+    thing's words name) whose texts mention the features, and the features; or, when none
+    does, ``among`` unchanged and (the thing, the features) as written, to say so."""
+    kind = [
+        e
+        for e in view.products.values()
+        if (e.product_id in among if among is not None else about(e, thing))
+        and meets(e, plan.filters)
+    ]
+    holders = {e.product_id for e in kind if mentions(view, e.product_id, wanted)}
+    if holders:
+        return holders, wanted, None
+    said = tokens(blank(plan.message, plan.spans))
+    category = plan.filters.category
+    written = [
+        plan.message[t.start : t.end]
+        for t in said
+        if t.stem in thing or (category and category in view.category_terms.get(t.stem, ()))
+    ]
+    written = [word for word in written if words(word)[0] not in wanted]
+    return among, [], (" ".join(dict.fromkeys(written)) or "products", " ".join(wanted))
+
+
+def mentions(view: CatalogView, product_id: str, wanted: list[str]) -> bool:
     """Every wanted feature word is in the product's title or description."""
-    description = str(view.record(entry.product_id).get("description") or "")
-    return set(words(" ".join(wanted))) <= set(words(description)) | set(entry.title_words)
+    description = str(view.record(product_id).get("description") or "")
+    title = view.products[product_id].title_words if product_id in view.products else set()
+    return set(words(" ".join(wanted))) <= set(words(description)) | set(title)
 
 
 def all_hold(record: dict[str, Any], plan: RequestPlan) -> bool:

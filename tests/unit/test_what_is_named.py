@@ -381,6 +381,42 @@ def test_words_after_with_are_features_of_the_thing_sought(
     assert listed[0].price == min(e.price for e in having if e.price is not None)
 
 
+@pytest.mark.parametrize(
+    ("catalog", "kind", "feature"),
+    [("bestbuy", "phone", "camera"), ("demo", "smartphone", "camera")],
+)
+def test_a_search_with_features_lists_the_things_that_mention_them_or_says_none_does(
+    planner: Planner, catalog: str, kind: str, feature: str
+) -> None:
+    view = catalog_view(catalog)
+    (stem,) = words(kind)
+
+    def says(entry: ProductEntry, word: str) -> bool:
+        text = str(view.record(entry.product_id).get("description") or "") + " " + entry.title
+        return word in words(text)
+
+    everything = sorted(view.products)
+    plan = planner.plan(f"a {kind} with a {feature}", [], view)
+    execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+    listed = [view.products[hit.product_id] for hit in execution.hits]
+    assert execution.features == [feature] and execution.lacking is None
+    assert listed and all(about(e, [stem]) and says(e, feature) for e in listed), listed
+    # A catalog word no such thing mentions: the things, saying none mentions it.
+    things = [e for e in view.products.values() if about(e, [stem])]
+    candidates = (
+        (w, planner.plan(f"a {kind} with {w}", [], view))
+        for w in sorted(view.title_index)
+        if w.isalpha()
+        and len(w) > 4
+        and w not in stopwords()
+        and not any(says(e, w) for e in things)
+    )
+    absent, plan = next((w, p) for w, p in candidates if p.intent == "search")
+    execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+    assert execution.lacking == (kind, absent) and execution.features == []
+    assert execution.hits
+
+
 @pytest.mark.parametrize("catalog", ["demo", "inr"])
 def test_beside_products_a_title_names_only_others_of_their_category(
     planner: Planner, catalog: str
