@@ -8,7 +8,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from catalog.text import blank, content_words, stranded_preposition
+from catalog.models import Filters
+from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import Constraints
 from service.answering.intents import Intent, IntentGuess
@@ -140,3 +141,14 @@ def _catalog_words(message: str, view: CatalogView) -> list[str]:
         for word in content_words(message)
         if word in view.title_index or word in view.category_terms or word in view.tag_index
     ]
+
+
+def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:
+    """ "spice racks under 2000 rupees": a price or rating bound beside a product said in a
+    plural its title is not in seeks such things, not that product's price."""
+    bounded = any(v is not None for v in (filters.min_price, filters.max_price, filters.min_rating))
+    if not bounded or ref.span is None:
+        return False
+    title = {token.text for token in tokens(ref.title)}
+    named = tokens(message[ref.span[0] : ref.span[1]])
+    return any(token.text != token.stem and token.text not in title for token in named)

@@ -33,7 +33,7 @@ from service.answering.attributes import (
 from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import merge_filters, parse_constraints
-from service.answering.intent_rules import decide_intent, only_product
+from service.answering.intent_rules import decide_intent, kind_under_bound, only_product
 from service.answering.intents import Intent, IntentClassifier, IntentGuess
 from service.answering.ordering import OrderReader
 from service.answering.product_lines import line_comparison, line_subject
@@ -182,7 +182,8 @@ class Planner:
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
             category = view.categories.get(whole.filters.category or "")
-            if category is not None and category.count > 1 and _plural_of(message, plan, view):
+            kinds = category is not None and category.count > 1 and _plural_of(message, plan, view)
+            if kinds or kind_under_bound(message, plan.products[0], whole.filters):
                 # "show me plates": the category of that name, not its one "Plate".
                 plan.intent, plan.products = "search", []
                 plan.filters = merge_filters(whole.filters, explicit)

@@ -473,3 +473,30 @@ def test_a_kind_every_product_naming_it_is_leaves_the_search_alone(planner: Plan
     plan = planner.plan("laptops under $1000", [], view)
     assert all(of_kind(e, ["laptop"]) for e in view.products.values() if about(e, ["laptop"]))
     assert things_named(plan, view) is None
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_a_product_said_in_the_plural_beside_a_price_bound_is_a_search(
+    planner: Planner, catalog: str
+) -> None:
+    # "spice racks under 2000 rupees": such things under the price (the Spice Rack among
+    # them), not the Spice Rack's price with the bound dropped.
+    view = catalog_view(catalog)
+    checked = 0
+    for entry in sorted(view.products.values(), key=lambda e: e.product_id):
+        said = entry.title.lower()
+        if entry.price is None or len(said.split()) != 2 or not said.replace(" ", "").isalpha():
+            continue
+        if plural(said) == said or len(view.title_index.get(words(said)[-1], ())) != 1:
+            continue
+        bound = view.format_price(entry.price * 2)
+        plan = planner.plan(f"{plural(said)} under {bound}", [], view)
+        if plan.intent == "search":
+            assert plan.filters.max_price == pytest.approx(entry.price * 2, abs=0.01), said
+            assert plan.products == []
+            checked += 1
+        asked = planner.plan(f"is the {entry.title} under {bound}?", [], view)
+        assert asked.intent == "attribute" and [a.key for a in asked.attributes] == ["price"]
+        if checked == 2:
+            break
+    assert checked == 2
