@@ -134,7 +134,7 @@ def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[li
         return known, []
     terms = (view.title_index, view.category_terms, view.tag_index)
     wanted = {
-        token.stem: token.text
+        token.stem: plan.message[token.start : token.end]  # as written: "64GB"
         for token in said[cut + 1 :]
         if not token.is_stopword and any(token.stem in held for held in terms)
     }
