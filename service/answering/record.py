@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 _BOUNDS = ("min_price", "max_price", "min_rating")
+# The words after which a search names features: "phones with / that have wireless charging".
+_HAVING = frozenset({"with", "have", "has", "having"})
 
 
 def field_fact(
@@ -125,11 +127,11 @@ def subject_words(plan: RequestPlan, view: CatalogView) -> tuple[list[str], list
 
 def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[list[str], list[str]]:
     """The subject words split into what is sought and the features it should have (as
-    written): the catalog's words said after "with" name a feature ("a cheap phone with a
-    good camera" seeks a phone, and a "Phone Camera Lens Kit" is not one; "good" is no
-    catalog word)."""
+    written): the catalog's words said after "with" (or "have") name a feature ("a cheap
+    phone with a good camera" seeks a phone, and a "Phone Camera Lens Kit" is not one; "good"
+    is no catalog word)."""
     said = tokens(blank(plan.message, plan.spans))
-    cut = next((i for i, token in enumerate(said) if token.stem == "with" and i > 0), None)
+    cut = next((i for i, token in enumerate(said) if token.stem in _HAVING and i > 0), None)
     if cut is None:
         return known, []
     terms = (view.title_index, view.category_terms, view.tag_index)

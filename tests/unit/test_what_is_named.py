@@ -396,11 +396,12 @@ def test_a_search_with_features_lists_the_things_that_mention_them_or_says_none_
         return word in words(text)
 
     everything = sorted(view.products)
-    plan = planner.plan(f"a {kind} with a {feature}", [], view)
-    execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
-    listed = [view.products[hit.product_id] for hit in execution.hits]
-    assert execution.features == [feature] and execution.lacking is None
-    assert listed and all(about(e, [stem]) and says(e, feature) for e in listed), listed
+    for said in (f"a {kind} with a {feature}", f"which {plural(kind)} have a {feature}?"):
+        plan = planner.plan(said, [], view)
+        execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+        listed = [view.products[hit.product_id] for hit in execution.hits]
+        assert execution.features == [feature] and execution.lacking is None, said
+        assert listed and all(about(e, [stem]) and says(e, feature) for e in listed), listed
     # A catalog word no such thing mentions: the things, saying none mentions it.
     things = [e for e in view.products.values() if about(e, [stem])]
     candidates = (
