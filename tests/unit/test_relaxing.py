@@ -4,8 +4,6 @@ titles, and the closest matches shown are the closest in price."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-
 import pytest
 
 from catalog.models import Filters, ProductHit
@@ -13,41 +11,15 @@ from catalog.text import plural, stopwords, tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner
-from service.answering.record import meets, subject_words, things_named
+from service.answering.record import subject_words, things_named
 from service.answering.relaxing import retrievable, search_relaxing
 from tests.catalog_views import catalog_view
+from tests.searchers import Priced
 
 
 @pytest.fixture(scope="module")
 def planner(embeddings) -> Planner:
     return Planner(embeddings)
-
-
-class _Priced:
-    """A searcher over ``entries`` (most expensive first, the worst order for a price bound)
-    that applies the filters and records every query it is asked."""
-
-    def __init__(self, entries: list[ProductEntry]) -> None:
-        self.entries = sorted(entries, key=lambda e: -(e.price or 0.0))
-        self.queries: list[str] = []
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        filters: Filters | None = None,
-        *,
-        among: Collection[str] | None = None,
-    ) -> list[ProductHit]:
-        self.queries.append(query)
-        kept = [e for e in self.entries if filters is None or meets(e, filters)]
-        return self.products([e.product_id for e in kept if among is None or e.product_id in among])
-
-    def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
-        return [
-            ProductHit(product_id=pid, title=pid, score=1.0, metadata={}, chunks=[])
-            for pid in product_ids
-        ]
 
 
 def _kind(view: CatalogView) -> tuple[str, list[ProductEntry]]:
@@ -72,7 +44,7 @@ def test_an_unmet_price_bound_lists_the_nearest_prices_first(
     bound = view.format_price(floor / 2)
     plan = planner.plan(f"{plural(word)} under {bound}", [], view)
     assert plan.intent == "search" and plan.filters.max_price == pytest.approx(floor / 2, abs=0.01)
-    searcher = _Priced(holding)
+    searcher = Priced(holding)
     execution = Executor(searcher, None, None).run(plan, view)  # type: ignore[arg-type]
     assert execution.relaxed and execution.relaxed[0].startswith("max_price")
     prices = [view.products[hit.product_id].price for hit in execution.hits]
@@ -114,7 +86,7 @@ def test_a_kind_none_of_which_meets_the_bound_is_said_not_replaced(
         if things_named(unbounded, view) is not None:  # narrowed without the bound too
             continue
         assert things_named(plan, view) == {e.product_id for e in holders}, word
-        execution = Executor(_Priced(strangers + holders), None, None).run(plan, view)  # type: ignore[arg-type]
+        execution = Executor(Priced(strangers + holders), None, None).run(plan, view)  # type: ignore[arg-type]
         listed = [view.products[hit.product_id] for hit in execution.hits]
         assert listed and all(entry in holders for entry in listed), (word, listed)
         assert execution.relaxed and execution.relaxed[0].startswith("max_price")
@@ -148,7 +120,7 @@ def test_a_brand_and_category_meeting_nothing_drop_the_one_that_fits_worse(catal
         and w not in stopwords()
         and not any(w in o.title_words for o in entries if o.category == category)
     )
-    searcher = _Priced(entries)
+    searcher = Priced(entries)
     filters = Filters(brand=brand, category=category)
 
     def fit(hits: list[ProductHit]) -> int:

@@ -4,11 +4,9 @@ by what it is rather than what it fits, and the one product a brand and category
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-
 import pytest
 
-from catalog.models import Filters, ProductHit, facet_key
+from catalog.models import Filters, facet_key
 from catalog.text import content_words, plural, stopwords, words
 from service.answering.catalog_terms import (
     MODIFIER_SHARE,
@@ -24,6 +22,7 @@ from service.answering.plan import Planner, RequestPlan
 from service.answering.record import about, meets, subject_words, things_named
 from service.answering.references import named_products, referenced_from_history
 from tests.catalog_views import catalog_view
+from tests.searchers import Listing
 
 
 @pytest.fixture(scope="module")
@@ -77,29 +76,6 @@ def test_a_qualifier_that_marks_its_category_still_picks_it(catalog: str) -> Non
     assert found >= 1
 
 
-class _Listing:
-    """A searcher returning ``found`` (in that order) and products by id."""
-
-    def __init__(self, found: Sequence[str] = ()) -> None:
-        self.found = list(found)
-
-    def search(
-        self,
-        query: str,
-        k: int,
-        filters: Filters | None = None,
-        *,
-        among: Collection[str] | None = None,
-    ) -> list[ProductHit]:
-        return self.products([pid for pid in self.found if among is None or pid in among][:k])
-
-    def products(self, product_ids: Sequence[str]) -> list[ProductHit]:
-        return [
-            ProductHit(product_id=pid, title=pid, score=1.0, metadata={}, chunks=[])
-            for pid in product_ids
-        ]
-
-
 def test_the_cheapest_thing_is_that_thing_not_an_accessory_made_for_it(
     planner: Planner,
 ) -> None:
@@ -115,7 +91,7 @@ def test_the_cheapest_thing_is_that_thing_not_an_accessory_made_for_it(
     )
     plan = planner.plan(f"what is the cheapest {word}?", [], view)
     assert plan.sort == "price_asc" and word in subject_words(plan, view)[0]
-    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    execution = Executor(Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
     listed = [view.products[hit.product_id] for hit in execution.hits]
     assert listed and all(word in entry.subject_words for entry in listed)
     itself = [e for e in entries if word in e.subject_words and meets(e, plan.filters)]
@@ -140,7 +116,7 @@ def test_a_word_only_of_what_a_product_fits_names_no_product(planner: Planner) -
     # The answer says the catalog sells none, and lists what is made for them.
     holder = next(iter(view.title_index[word]))
     other = next(pid for pid in sorted(view.products) if word not in view.products[pid].title_words)
-    execution = Executor(_Listing([other, holder]), None, None).run(result, view)  # type: ignore[arg-type]
+    execution = Executor(Listing([other, holder]), None, None).run(result, view)  # type: ignore[arg-type]
     assert [hit.product_id for hit in execution.hits] == [holder]
     assert execution.made_for == [plural(word)]
 
@@ -232,7 +208,7 @@ def test_a_search_lists_first_the_products_whose_titles_say_what_was_asked(
         plan = planner.plan(f"show me {view.brand_keys[key]} phones", [], view)
         if plan.filters.brand is None or subject_words(plan, view)[0] != ["phone"]:
             continue
-        executor = Executor(_Listing(other + saying), None, None)  # type: ignore[arg-type]
+        executor = Executor(Listing(other + saying), None, None)  # type: ignore[arg-type]
         listed = [hit.product_id for hit in executor.run(plan, view).hits]
         things = things_named(plan, view)  # a "Phone Card" says it, but is none
         phones = [pid for pid in saying if things is None or pid in things]
@@ -328,7 +304,7 @@ def test_a_superlative_on_a_kind_ranks_every_product_of_that_kind(
         kind = [e for e in entries if is_head(known[0], e) and e.price is not None]
         if not kind:
             continue
-        execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+        execution = Executor(Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
         listed = [view.products[hit.product_id] for hit in execution.hits]
         assert listed and all(is_head(known[0], e) for e in listed), head
         assert listed[0].price == max(e.price for e in kind if e.price is not None), head
@@ -348,7 +324,7 @@ def test_a_price_ceiling_does_not_make_an_unknown_thing_every_product_under_it(
     plan = planner.plan(f"what is the best rated zorblax under {amount}?", [], view)
     assert plan.sort == "rating_desc" and plan.filters.max_price == ceiling
     assert subject_words(plan, view) == ([], ["zorblax"])
-    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    execution = Executor(Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
     assert execution.hits == [] and execution.matched == 0
 
 
@@ -366,7 +342,7 @@ def test_words_after_with_are_features_of_the_thing_sought(
     view = catalog_view(catalog)
     plan = planner.plan(message, [], view)
     assert plan.sort == "price_asc"
-    execution = Executor(_Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
+    execution = Executor(Listing(), None, None).run(plan, view)  # type: ignore[arg-type]
     listed = [view.products[hit.product_id] for hit in execution.hits]
     assert execution.features == [feature]  # the answer says what the list was narrowed by
 
@@ -398,7 +374,7 @@ def test_a_search_with_features_lists_the_things_that_mention_them_or_says_none_
     everything = sorted(view.products)
     for said in (f"a {kind} with a {feature}", f"which {plural(kind)} have a {feature}?"):
         plan = planner.plan(said, [], view)
-        execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+        execution = Executor(Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
         listed = [view.products[hit.product_id] for hit in execution.hits]
         assert execution.features == [feature] and execution.lacking is None, said
         assert listed and all(about(e, [stem]) and says(e, feature) for e in listed), listed
@@ -413,7 +389,7 @@ def test_a_search_with_features_lists_the_things_that_mention_them_or_says_none_
         and not any(says(e, w) for e in things)
     )
     absent, plan = next((w, p) for w, p in candidates if p.intent == "search")
-    execution = Executor(_Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+    execution = Executor(Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
     assert execution.lacking == (kind, absent) and execution.features == []
     assert execution.hits
 
@@ -439,7 +415,7 @@ def test_beside_products_a_title_names_only_others_of_their_category(
         plan = planner.plan(f"any {word} under {view.format_price(ceiling + 1)}?", [], view)
         if plan.intent != "search" or subject_words(plan, view)[0] != [word] or not kin:
             continue
-        executor = Executor(_Listing([stranger, named, *kin]), None, None)  # type: ignore[arg-type]
+        executor = Executor(Listing([stranger, named, *kin]), None, None)  # type: ignore[arg-type]
         listed = [hit.product_id for hit in executor.run(plan, view).hits]
         assert listed == [named, *kin], (word, [view.products[p].title for p in listed])
         checked += 1
@@ -463,7 +439,7 @@ def test_a_search_for_a_kind_lists_the_things_not_what_names_them(
     assert plan.intent == "search" and plan.sort is None
     things = things_named(plan, view)
     assert things is not None and not things & set(others)
-    executor = Executor(_Listing(others + naming), None, None)  # type: ignore[arg-type]
+    executor = Executor(Listing(others + naming), None, None)  # type: ignore[arg-type]
     listed = [hit.product_id for hit in executor.run(plan, view).hits]
     assert len(listed) == plan.k and set(listed) <= things
 
