@@ -128,10 +128,11 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
             fact = product.field(key)
             cells.append(f"{fact.text} {cite}" if fact else "not in the catalog")
         rows.append(f"| {shown(product.title)} {cite} | " + " | ".join(cells) + " |")
-    lines = [header, rule, *rows]
+    # The verdict first: it answers the question, and "does it have ...?" next points at the
+    # product an answer cites first.
     verdict = _verdict(execution)
-    if verdict:
-        lines.append(verdict)
+    lines = [verdict] if verdict else []
+    lines += [header, rule, *rows]
     scale = execution.plan.scale
     if scale is not None and scale.key is None:
         lines.append(f'The catalog records nothing to compare "{scale.word}" by.')

@@ -135,8 +135,9 @@ class Planner:
             refs_from_history = referenced_from_history(message, earlier, view)
             bare = blank(message, constraints.spans + pointer_spans(message))
             ordered = constraints.sort or constraints.compare_on
-            if not refs_from_history and ordered and not content_words(bare):
-                # "which one is the cheapest?" / "which is cheaper?" after a list: of those.
+            them = len(refs_from_history) > 1 and {r.how for r in refs_from_history} == {"pronoun"}
+            if (them or not refs_from_history) and ordered and not content_words(bare):
+                # "which one is the cheapest?" / "which of them is cheaper?": all listed.
                 refs_from_history = listed_earlier(earlier, view)
                 constraints.compare_on = constraints.compare_on or constraints.sort
         spans = [ref.span for ref in products if ref.span] + constraints.spans

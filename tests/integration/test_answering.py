@@ -233,6 +233,10 @@ def test_a_comparative_after_a_list_compares_the_listed_products(catalog: Catalo
     cheapest = min(listed, key=lambda p: view.products[p].price or float("inf"))
     assert follow.execution.winner == cheapest
     assert f"[{cheapest}]" in follow.answer.text
+    # The winner is cited first, so "it" next is the cheapest one.
+    history += [Turn("user", "which one is cheaper?"), Turn("assistant", follow.answer.text)]
+    after = ask(catalog, "how much is it?", history)
+    assert [ref.product_id for ref in after.plan.products] == [cheapest]
 
 
 def test_tell_me_more_about_a_listed_product_is_its_overview(catalog: Catalog) -> None:

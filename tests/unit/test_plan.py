@@ -158,6 +158,12 @@ def test_first_two_and_last_two_point_at_several_listed_products(planner: Planne
     assert first.intent == "compare" and [r.product_id for r in first.products] == listed[:2]
     last = planner.plan("which of the last 2 is cheaper?", history, view, earlier=listed)
     assert last.intent == "compare" and [r.product_id for r in last.products] == listed[-2:]
+    # "them" after a list of more than a comparison's usual few: every listed product.
+    listed = sorted(view.products)[:6]
+    history[-1] = Turn("assistant", " ".join(f"[{p}]" for p in listed))
+    them = planner.plan("which of them is the cheapest?", history, view, earlier=listed)
+    assert them.intent == "compare" and them.compare_on == "price_asc"
+    assert [r.product_id for r in them.products] == listed
 
 
 def test_a_device_name_names_the_device_not_its_accessory(planner: Planner) -> None:
