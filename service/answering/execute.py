@@ -219,6 +219,8 @@ class Executor:
         thing, wanted = features(plan, known, view)  # "phones with wireless charging"
         pool = _CONDITION_POOL if plan.conditions or wanted else plan.k * 2
         among = things_named(plan, view)  # "phones": the phones, not their cases and cards
+        if plan.within is not None:  # "only those under $80": of the listed products
+            among = {p for p in plan.within if among is None or p in among} or set(plan.within)
         if wanted:  # only those whose texts mention the features, or say none does
             among, execution.features, execution.lacking = featured(
                 plan, thing, wanted, among, view

@@ -152,3 +152,26 @@ def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:
     title = {token.text for token in tokens(ref.title)}
     named = tokens(message[ref.span[0] : ref.span[1]])
     return any(token.text != token.stem and token.text not in title for token in named)
+
+
+def narrows_listed(plan: RequestPlan, refs: list[ProductRef]) -> bool:
+    """ "only those under $80", "which of them are Dior?": a plural pointer at the listed
+    products with a price or rating bound or a brand, asking nothing else, narrows the list."""
+    filters = plan.filters
+    narrowing = (filters.min_price, filters.max_price, filters.min_rating, filters.brand)
+    plural = len(refs) > 1 and all(ref.how == "pronoun" for ref in refs)
+    asks = plan.attributes or plan.sort or plan.compare_on
+    return plural and any(value is not None for value in narrowing) and not asks
+
+
+def plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
+    """The message names the product only by category words, in the plural its one-word
+    title is not in ("show me plates" against the product "Plate"): the category is meant."""
+    ref = plan.products[0]
+    if ref.span is None or content_words(blank(message, [ref.span])):
+        return False
+    named = tokens(message[ref.span[0] : ref.span[1]])
+    title = {token.text for token in tokens(ref.title)}
+    in_terms = all(token.stem in view.category_terms for token in named)
+    plural = any(token.text != token.stem and token.text not in title for token in named)
+    return in_terms and plural

@@ -23,7 +23,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from catalog.models import Filters
-from catalog.text import blank, content_words, tokens
+from catalog.text import blank, content_words
 from service.answering.attributes import (
     AskedAttribute,
     clauses,
@@ -33,7 +33,13 @@ from service.answering.attributes import (
 from service.answering.catalog_terms import vocabulary_spans
 from service.answering.catalog_view import CatalogView
 from service.answering.constraints import merge_filters, parse_constraints
-from service.answering.intent_rules import decide_intent, kind_under_bound, only_product
+from service.answering.intent_rules import (
+    decide_intent,
+    kind_under_bound,
+    narrows_listed,
+    only_product,
+    plural_of,
+)
 from service.answering.intents import Intent, IntentClassifier, IntentGuess
 from service.answering.ordering import OrderReader
 from service.answering.product_lines import line_comparison, line_subject
@@ -71,6 +77,7 @@ class RequestPlan:
     spans: list[tuple[int, int]] = field(default_factory=list)  # constraint phrases
     foreign_currency: str | None = None  # a price in another currency, not applied
     scale: Scale | None = None  # a graded word ordering by an attribute ("the lightest")
+    within: list[str] | None = None  # "only those under $80": the listed products searched
 
     def to_dict(self) -> dict[str, Any]:
         """What responses expose as ``plan``."""
@@ -183,7 +190,7 @@ class Planner:
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
             category = view.categories.get(whole.filters.category or "")
-            kinds = category is not None and category.count > 1 and _plural_of(message, plan, view)
+            kinds = category is not None and category.count > 1 and plural_of(message, plan, view)
             if kinds or kind_under_bound(message, plan.products[0], whole.filters):
                 # "show me plates": the category of that name, not its one "Plate".
                 plan.intent, plan.products = "search", []
@@ -195,6 +202,9 @@ class Planner:
             )
             if by_word is not None:
                 plan.attributes = [AskedAttribute(by_word.key, by_word.label, 1.0, "")]
+        if narrows_listed(plan, refs_from_history):  # "only those under $80"
+            plan.intent, plan.products = "search", []
+            plan.within = [ref.product_id for ref in listed_earlier(earlier or [], view)]
         if plan.intent in ("attribute", "compare"):
             _constraints_as_questions(plan, view, explicit, constraints.low_price)
         elif constraints.low_price and not plan.sort:
@@ -261,19 +271,6 @@ def _constraints_as_questions(
             if attribute is not None:
                 plan.attributes.append(AskedAttribute(key, attribute.label, 1.0, ""))
     plan.filters = explicit or Filters()
-
-
-def _plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
-    """The message names the product only by category words, in the plural its one-word
-    title is not in ("show me plates" against the product "Plate"): the category is meant."""
-    ref = plan.products[0]
-    if ref.span is None or content_words(blank(message, [ref.span])):
-        return False
-    named = tokens(message[ref.span[0] : ref.span[1]])
-    title = {token.text for token in tokens(ref.title)}
-    in_terms = all(token.stem in view.category_terms for token in named)
-    plural = any(token.text != token.stem and token.text not in title for token in named)
-    return in_terms and plural
 
 
 def _only_scaffolding(message: str) -> bool:

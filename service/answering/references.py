@@ -48,7 +48,7 @@ _FIRST_N = re.compile(r"\b(first|last|top)\s+(two|three|four|2|3|4)\b")
 _SMALL = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 _SINGULAR = re.compile(r"\b(it|its|it's|this|that|this one|that one|the one|same one)\b")
 _ONE = re.compile(r"\b(?:one|ones)\b")
-_PLURAL = re.compile(r"\b(they|them|their|these|those|both|either|each|all of them)\b")
+_PLURAL = re.compile(r"\b(they|them|their|these|those|the ones|both|either|each|all of them)\b")
 
 
 @dataclass(frozen=True)

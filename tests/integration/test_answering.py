@@ -254,8 +254,16 @@ def test_a_question_on_any_of_the_listed_products_is_not_a_price_table(catalog: 
     assert follow.plan.intent == "attribute"
     assert "| Product |" not in follow.answer.text
     assert set(parse_citations(follow.answer.text)) <= set(listed)
+    # With a price bound it narrows the list: those of them under it, or the nearest.
     priced = ask(catalog, "are any of them under $1000?", history)
-    assert priced.plan.intent == "compare"
+    assert priced.plan.intent == "search" and priced.plan.within == listed
+    assert set(parse_citations(priced.answer.text)) <= set(listed)
+    _, view = catalog.answering()
+    under = [p for p in listed if (view.products[p].price or 0.0) <= 1000]
+    if under:
+        assert {hit.product_id for hit in priced.execution.hits} == set(under)
+    else:
+        assert priced.execution.relaxed == ["max_price 1000.0"]
 
 
 def test_a_question_ending_in_a_preposition_is_asked_not_an_overview(catalog: Catalog) -> None:

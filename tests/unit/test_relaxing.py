@@ -1,6 +1,7 @@
-"""A search whose price bound nothing meets, on three differently shaped catalogs (words, models
-and prices picked from each catalog): retrieval never matches the bound's number against
-titles, and the closest matches shown are the closest in price."""
+"""Price bounds a search must meet, on differently shaped catalogs (words, models and prices
+picked from each catalog): retrieval never matches the bound's number against titles, the
+closest matches shown are the closest in price, a brand or category that meet nothing together
+drop the one that fits worse, and "only those under <price>" narrows the listed products."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from service.answering.execute import Executor
 from service.answering.plan import Planner
 from service.answering.record import subject_words, things_named
 from service.answering.relaxing import retrievable, search_relaxing
+from service.answering.types import Turn
 from tests.catalog_views import catalog_view
 from tests.searchers import Priced
 
@@ -132,3 +134,39 @@ def test_a_brand_and_category_meeting_nothing_drop_the_one_that_fits_worse(catal
     hits, relaxed = search_relaxing(searcher, word, 5, filters, fit=lambda hits: 0)
     assert relaxed == [f"brand {brand}"]
     assert hits and all(view.products[hit.product_id].category == category for hit in hits)
+
+
+@pytest.mark.parametrize("catalog", ["demo", "bestbuy"])
+def test_only_those_under_a_price_narrows_the_listed_products(
+    planner: Planner, catalog: str
+) -> None:
+    # After a list, "only those under <price>" keeps the listed products that meet it (not a
+    # price table of the first four, nor a new search of the whole catalog).
+    view = catalog_view(catalog)
+    priced = sorted(
+        (e for e in view.products.values() if e.price is not None), key=lambda e: e.product_id
+    )
+    listed = priced[:5]
+    prices = sorted({e.price for e in listed if e.price is not None})
+    assert len(prices) >= 2
+    bound = prices[len(prices) // 2]
+    history = [
+        Turn("user", "show me a few things"),
+        Turn(
+            "assistant", "\n".join(f"{i}. {e.title} [{e.product_id}]" for i, e in enumerate(listed))
+        ),
+    ]
+    earlier = [e.product_id for e in listed]
+    for said in (
+        f"only those under {view.format_price(bound)}",
+        f"only the ones under {view.format_price(bound)}",
+    ):
+        plan = planner.plan(said, history, view, earlier=earlier)
+        assert plan.intent == "search" and plan.within == earlier, said
+        searcher = Priced(priced)  # the whole catalog: the listed ones must be chosen
+        execution = Executor(searcher, None, None).run(plan, view)  # type: ignore[arg-type]
+        kept = {hit.product_id for hit in execution.hits}
+        assert kept == {e.product_id for e in listed if e.price is not None and e.price <= bound}
+    # Asking of them is still a question, not a narrowing.
+    asked = planner.plan("are they in stock?", history, view, earlier=earlier)
+    assert asked.within is None
