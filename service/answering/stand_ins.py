@@ -49,7 +49,7 @@ def standing_hits(hits: list[ProductHit], plan: RequestPlan, view: CatalogView) 
     titled = _named_by_title(plan, view)
     # Words no title holds but other texts do ("makeup" in descriptions): a product whose
     # texts hold them all is about them, however far its embedding.
-    described = [] if foreign or named else [w for w in unknown if not has_digit(w)]
+    described = [] if foreign or named else _described(unknown, view)
 
     def stands(hit: ProductHit) -> bool:
         near = not too_far or close(hit) or bool(described and _holds_all(hit, described))
@@ -169,9 +169,16 @@ def saying_hits(
     none says them, or when a title word says what is sought ("a phone with a good camera":
     "good" only qualifies it)."""
     known, unknown = subject_words(plan, view)
-    spoken = [w for w in unknown if view.knows_word(w) and not has_digit(w)] if not known else []
+    spoken = [w for w in _described(unknown, view) if view.knows_word(w)] if not known else []
     saying = [hit for hit in hits if spoken and _holds_all(hit, spoken)]
     return (saying, _as_written(spoken, plan.message)) if saying else (hits, [])
+
+
+def _described(unknown: list[str], view: CatalogView) -> list[str]:
+    """The words that may describe a product: no numbers, and no word of an attribute's name,
+    which every product's text may hold ("does it have a warranty?" asks for no product)."""
+    labels = {word for attribute in view.askable() for word in words(attribute.label)}
+    return [word for word in unknown if not has_digit(word) and word not in labels]
 
 
 def close(hit: ProductHit) -> bool:

@@ -274,3 +274,17 @@ def test_a_word_only_descriptions_hold_is_found_by_the_products_saying_it(
     # A word no text holds still leaves only what is close in meaning.
     plan = planner.plan_search(f"do you have {word} zorblats?", view)
     assert standing_hits([hit(other), hit(holder)], plan, view) == []
+    # So does an attribute's name, which every product's text may hold ("a warranty").
+    label, name = next(
+        (w, a.label)
+        for a in view.askable()
+        for w in content_words(a.label)
+        if w.isalpha() and w not in view.title_index and w not in view.tag_index
+    )
+    plan = planner.plan_search(f"does it have a {label}?", view)
+    assert subject_words(plan, view) == ([], [label])
+    chunk = ScoredChunk(
+        chunk_id="f", product_id=holder, text=f"{name}: yes", metadata={}, score=1.0
+    )
+    fielded = _hit(holder, FAR).model_copy(update={"chunks": [chunk]})
+    assert standing_hits([fielded], plan, replace(view, knows=lambda w: True)) == []
