@@ -147,11 +147,7 @@ def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:
     """ "spice racks under 2000 rupees": a price or rating bound beside a product said in a
     plural its title is not in seeks such things, not that product's price."""
     bounded = any(v is not None for v in (filters.min_price, filters.max_price, filters.min_rating))
-    if not bounded or ref.span is None:
-        return False
-    title = {token.text for token in tokens(ref.title)}
-    named = tokens(message[ref.span[0] : ref.span[1]])
-    return any(token.text != token.stem and token.text not in title for token in named)
+    return bounded and _in_plural(message, ref)
 
 
 def narrows_listed(plan: RequestPlan, refs: list[ProductRef]) -> bool:
@@ -171,7 +167,14 @@ def plural_of(message: str, plan: RequestPlan, view: CatalogView) -> bool:
     if ref.span is None or content_words(blank(message, [ref.span])):
         return False
     named = tokens(message[ref.span[0] : ref.span[1]])
-    title = {token.text for token in tokens(ref.title)}
     in_terms = all(token.stem in view.category_terms for token in named)
-    plural = any(token.text != token.stem and token.text not in title for token in named)
-    return in_terms and plural
+    return in_terms and _in_plural(message, ref)
+
+
+def _in_plural(message: str, ref: ProductRef) -> bool:
+    """The message names the product with a word in a plural its title does not hold."""
+    if ref.span is None:
+        return False
+    title = {token.text for token in tokens(ref.title)}
+    named = tokens(message[ref.span[0] : ref.span[1]])
+    return any(token.text != token.stem and token.text not in title for token in named)

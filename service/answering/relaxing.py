@@ -62,13 +62,16 @@ def search_relaxing(
         present = [name for name in group if name in current]
         if not present:
             continue
+        tried: list[ProductHit] | None = None  # already searched without ``present``
         if present == ["brand"] and "category" in current and fit is not None:
-            by_category = without("category")
-            if by_category and fit(by_category) > fit(without("brand")):
-                present = ["category"]  # the brand stays
+            tried, by_category = without("brand"), without("category")
+            if by_category and fit(by_category) > fit(tried):
+                present, tried = ["category"], by_category  # the brand stays
         for name in present:
             relaxed.append(f"{name} {current.pop(name)}")
-        hits = searcher.search(query, k, Filters(**current) if current else None, among=among)
+        if tried is None:
+            tried = searcher.search(query, k, Filters(**current) if current else None, among=among)
+        hits = tried
         if hits:
             break
     return hits, relaxed
