@@ -14,8 +14,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from catalog.text import Token, has_digit, stopwords, tokens, words
+from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
+from service.answering.mentions import (
+    begins_another,
+    best_cluster,
+    contradicted,
+    is_stop,
+    name_end,
+    strange_neighbour,
+)
 
 How = Literal["name", "partial", "ordinal", "pronoun"]
 
@@ -27,7 +35,6 @@ TITLE_SHARE = 0.5
 DISTINCTIVE = 1.6
 MAX_PRODUCTS = 4
 MAX_LISTED = 10  # products of an earlier list a follow-up superlative ranks
-_MAX_NAME_GAP = 2  # stopwords a mention may bridge to more words of the same name
 
 _ORDINALS = {
     "first": 0,
@@ -94,7 +101,7 @@ def named_products(
 ) -> list[ProductRef]:
     """Products the message names, most specific first; ``order`` (retrieval rank) breaks ties."""
     every = [t for t in tokens(message) if t.text not in _POINTERS]
-    content = [t for t in every if not _is_stop(t.stem)]
+    content = [t for t in every if not is_stop(t.stem)]
     if not content or not view.products:
         return []
     rank = {product_id: position for position, product_id in enumerate(order or [])}
@@ -107,18 +114,18 @@ def named_products(
     scored = []
     for product_id in candidates:
         entry = view.products[product_id]
-        cluster = _best_cluster(every, entry.name_words, view)
+        cluster = best_cluster(every, entry.name_words, view)
         if not any(not t.stem.isdigit() for t in cluster):
             continue
-        if _contradicted(every, cluster, entry.name_words):
+        if contradicted(message, every, cluster, entry.name_words):
             continue
         matched = tuple(dict.fromkeys(token.stem for token in cluster))
-        mass = sum(view.word_idf(word) for word in matched if not _is_stop(word))
-        total = sum(view.word_idf(word) for word in entry.title_words if not _is_stop(word))
+        mass = sum(view.word_idf(word) for word in matched if not is_stop(word))
+        total = sum(view.word_idf(word) for word in entry.title_words if not is_stop(word))
         title_mass = sum(
             view.word_idf(word)
             for word in matched
-            if word in entry.title_words and not _is_stop(word)
+            if word in entry.title_words and not is_stop(word)
         )
         share = title_mass / total if total else 0.0
         # Ties: words of the name said elsewhere in the message, first those naming the thing
@@ -131,7 +138,7 @@ def named_products(
         own = sum(view.word_idf(word) for word in matched if word in entry.subject_words)
         elsewhere = sum(view.word_idf(word) for word in others)
         partial_one_word = len(cluster) == 1 and share < FULL_TITLE
-        if partial_one_word and _strange_neighbour(every, cluster[0], view):
+        if partial_one_word and strange_neighbour(every, cluster[0], view):
             continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
         ranked = -rank.get(product_id, len(rank))
         whole = share >= FULL_TITLE  # a title written out in full is what the message names
@@ -155,7 +162,7 @@ def named_products(
         if vocabulary_only and not full:
             continue  # "watch for women", "Apple": a category or a brand, not one product
         ambiguous = vocabulary_only and len(fresh) == 1
-        if ambiguous and _begins_another(every, cluster[0], product_id, view):
+        if ambiguous and begins_another(every, cluster[0], product_id, view):
             continue  # "the Apple Watch": the brand's watch, not the fruit "Apple"
         # Words several titles hold alike, told apart only by title length or retrieval
         # rank ("screen protector for Galaxy S7" with seven of them), name a set, not one.
@@ -163,7 +170,7 @@ def named_products(
         how: How = "name" if full else "partial"
         if chosen and not full and len(cluster) < 2:
             continue  # a second product needs more than one word of its name ("camera")
-        span = (cluster[0].start, _name_end(every, cluster, entry.name_words))
+        span = (cluster[0].start, name_end(every, cluster, entry.name_words))
         matched = tuple(token.stem for token in cluster)
         chosen.append(ProductRef(product_id, entry.title, how, matched, span, ambiguous))
         explained |= {token.start for token in cluster}
@@ -230,85 +237,6 @@ def points_back(message: str) -> bool:
 
 
 _POINTERS = frozenset(_ORDINALS)
-
-
-def _is_stop(word: str) -> bool:
-    return word in stopwords() and not has_digit(word)
-
-
-def _best_cluster(every: list[Token], name: frozenset[str], view: CatalogView) -> list[Token]:
-    """The run of consecutive message words that the product's name holds, heaviest by IDF:
-    one product is named in one place ("Apple iPhone 6s and the Samsung Galaxy S7" is two
-    mentions, not one accessory that fits both). A word the name lacks, stopwords included,
-    ends a run; stopwords weigh nothing."""
-    best: list[Token] = []
-    best_mass = 0.0
-    run: list[Token] = []
-    for token in [*every, None]:
-        if token is not None and token.stem in name:
-            run.append(token)
-            continue
-        content = [item for item in run if not _is_stop(item.stem)]
-        mass = sum(view.word_idf(item.stem) for item in content)
-        if content and mass > best_mass:
-            best, best_mass = content, mass
-        run = []
-    return best
-
-
-def _name_end(every: list[Token], cluster: list[Token], name: frozenset[str]) -> int:
-    """Where the mention ends: the run, stretched over stopwords to more words of the same
-    name ("the Robin 32GB in Mint" is one mention), so no word of the name is left to be read
-    as a question or a constraint."""
-    index = {token.start: i for i, token in enumerate(every)}
-    end = cluster[-1].end
-    gap = 0
-    for token in every[index[cluster[-1].start] + 1 :]:
-        if _is_stop(token.stem) and token.stem not in name:
-            gap += 1
-            if gap > _MAX_NAME_GAP:
-                break
-        elif token.stem in name:
-            end, gap = token.end, 0
-        else:
-            break
-    return end
-
-
-def _contradicted(every: list[Token], cluster: list[Token], name: frozenset[str]) -> bool:
-    """A number the shopper wrote right next to the named words that the name lacks
-    ("iPhone 27" is not the iPhone X)."""
-    index = {token.start: i for i, token in enumerate(every)}
-    low, high = index[cluster[0].start], index[cluster[-1].start]
-    for i in (low - 1, high + 1):
-        if 0 <= i < len(every) and has_digit(every[i].stem) and every[i].stem not in name:
-            return True
-    return False
-
-
-def _strange_neighbour(every: list[Token], token: Token, view: CatalogView) -> bool:
-    """A content word right before or after the one named word that no text of the catalog
-    holds: the shopper names something else that shares one word with this product."""
-    position = next(i for i, item in enumerate(every) if item.start == token.start)
-    for i in (position - 1, position + 1):
-        if not 0 <= i < len(every):
-            continue
-        neighbour = every[i]
-        if _is_stop(neighbour.stem) or neighbour.stem.isdigit():
-            continue
-        if not view.knows_word(neighbour.stem) and not view.knows_word(neighbour.text):
-            return True
-    return False
-
-
-def _begins_another(every: list[Token], token: Token, product_id: str, view: CatalogView) -> bool:
-    """The word and the one after it begin another product's title ("Apple Watch Series 4")."""
-    position = next(i for i, item in enumerate(every) if item.start == token.start)
-    if position + 1 >= len(every):
-        return False
-    pair = [token.stem, every[position + 1].stem]
-    holders = view.title_index.get(pair[0], set()) & view.title_index.get(pair[1], set())
-    return any(words(view.products[pid].title)[:2] == pair for pid in holders if pid != product_id)
 
 
 def only_vocabulary(fresh: list[str], view: CatalogView) -> bool:

@@ -477,3 +477,24 @@ def test_a_product_said_in_the_plural_beside_a_price_bound_is_a_search(
         if checked == 2:
             break
     assert checked == 2
+
+
+@pytest.mark.parametrize("name", ["demo", "bestbuy"])
+def test_a_figure_after_a_title_does_not_shorten_it(name: str) -> None:
+    # "Rating of Apple AirPods Max Silver: 3.47" named the "Apple Airpods": the figure after
+    # the colon was read as a model number the longer title lacks.
+    view = catalog_view(name)
+    titles = {entry.title.lower(): entry for entry in view.products.values()}
+    pairs = [
+        (entry, titles[prefix])
+        for entry in view.products.values()
+        for prefix in titles
+        if entry.title.lower().startswith(prefix + " ")
+    ]
+    assert pairs, "both catalogs hold a title that extends another"
+    for longer, shorter in pairs[:15]:
+        for text in (f"Rating of {longer.title}: 3.47", f"{longer.title}: $1,049.99."):
+            found = named_products(text, view)
+            assert found and found[0].product_id == longer.product_id, (text, shorter.title)
+    iphone = named_products(f"is the {pairs[0][1].title} 27 any good?", view)
+    assert all(ref.product_id != pairs[0][1].product_id for ref in iphone)  # "iPhone 27"
