@@ -15,6 +15,7 @@ from typing import Any
 
 from catalog.models import Chunk, ChunkKind, MetadataValue, Product, facet_key
 from catalog.profile import FieldRole
+from catalog.reviews import review_comments
 from ingestion.loaders.base import LoadedProduct
 
 CHUNK_CHARS = 700  # MiniLM reads 256 word pieces (~1000 characters); the title prefix fits too
@@ -205,20 +206,10 @@ def readable(value: Any) -> str:
 
 
 def _reviews_text(reviews: Any) -> str:
-    if not isinstance(reviews, list):
-        return ""
-    lines = []
-    for review in reviews:
-        if isinstance(review, dict):
-            name = str(review.get("reviewerName") or review.get("author") or "").strip()
-            comment = str(review.get("comment") or review.get("text") or "").strip()
-            if not comment:  # another shape: its longest text that is not the author
-                texts = [v.strip() for v in review.values() if isinstance(v, str)]
-                comment = max((t for t in texts if t != name), key=len, default="")
-            if comment:
-                lines.append(f'"{comment}"' + (f" ({name})" if name else ""))
-        elif isinstance(review, str) and review.strip():
-            lines.append(f'"{review.strip()}"')
+    lines = [
+        f'"{comment}"' + (f" ({name})" if name else "")
+        for comment, name in review_comments(reviews)
+    ]
     return "Customer reviews:\n" + "\n".join(lines) if lines else ""
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from catalog.profile import AttributeProfile
 from catalog.text import content_words, tokens
-from service.answering.catalog_view import ROLE_QUESTIONS, AttributeIndex
+from service.answering.attribute_index import AttributeIndex, role_words
 
 # Similarity (mean of label and label-with-value cosines) above which a clause asks for an
 # attribute, and the margin it must keep over the runner-up. The threshold maximises F1 of
@@ -31,6 +31,7 @@ ROLE_QUESTION_SIMILARITY = 0.6
 # Clauses: split on ' and ', commas, semicolons and sentence ends, never inside a product name.
 _CLAUSE = re.compile(r"\s+(?:and|&|plus|also|as well as)\s+|[,;?!]\s*|\.\s+", re.IGNORECASE)
 _MIN_CLAUSE_CHARS = 3
+_ENDINGS = ("ing", "ed", "d")  # "saying", "rated", "liked" against "say", "rate", "like"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def match_attributes(
     scores = (vectors @ index.label_vectors.T + vectors @ index.value_vectors.T) / 2
     # A paraphrase of a role's plain question ("how much is the") asks for that role, when
     # the clause names nothing else ("how much is shipping" is about shipping).
-    roles = vectors @ index.question_vectors.T
+    roles = index.role_scores(vectors)
     own = np.array([_only_role_words(part, index) for part in parts], dtype=bool)
     paraphrase = (roles >= ROLE_QUESTION_SIMILARITY) & own
     scores = np.where(paraphrase, np.maximum(scores, roles), scores)
@@ -91,11 +92,16 @@ def _only_role_words(clause: str, index: AttributeIndex) -> np.ndarray:
     words = set(content_words(clause))
     own = []
     for attribute in index.attributes:
-        vocabulary = set(
-            content_words(f"{attribute.label} {ROLE_QUESTIONS.get(attribute.role, '')}")
-        )
-        own.append(words <= vocabulary)
+        vocabulary = set(content_words(role_words(attribute)))
+        own.append(all(_inflected(word, vocabulary) for word in words))
     return np.array(own, dtype=bool)
+
+
+def _inflected(word: str, vocabulary: set[str]) -> bool:
+    """The word or its stem before a regular verb ending is in the vocabulary ("saying")."""
+    return word in vocabulary or any(
+        word.endswith(ending) and word[: -len(ending)] in vocabulary for ending in _ENDINGS
+    )
 
 
 def compound(clause: str, label: str) -> bool:

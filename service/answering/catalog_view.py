@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from catalog.models import facet_key
 from catalog.profile import AttributeProfile, CatalogProfile, CategoryProfile, FieldRole
 from catalog.text import content_words, has_digit, words
+from service.answering.attribute_index import AttributeIndex, build_index
 
 _FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "Case for Apple iPhone 7"
 
@@ -38,17 +38,6 @@ _BUILTIN_ATTRIBUTES: tuple[tuple[str, str, FieldRole], ...] = (
     ("rating", "Rating", FieldRole.RATING),
     ("availability", "Availability", FieldRole.AVAILABILITY),
 )
-
-
-# The plain question of each universal product role: "how much is it?" asks for the price
-# whatever the catalog calls it. Shopping language about roles every catalog has, not any
-# catalog's vocabulary.
-ROLE_QUESTIONS: dict[FieldRole, str] = {
-    FieldRole.PRICE: "how much does it cost?",
-    FieldRole.BRAND: "who makes it?",
-    FieldRole.RATING: "how well is it rated?",
-    FieldRole.AVAILABILITY: "is it in stock?",
-}
 
 
 @dataclass(frozen=True)
@@ -66,16 +55,6 @@ class ProductEntry:
     name_words: frozenset[str]  # the title's and the brand's words (what may name it)
     # The words naming the thing itself: "Case for Pixel XL" is a case (the title before "for").
     subject_words: frozenset[str] = frozenset()
-
-
-@dataclass
-class AttributeIndex:
-    """Askable attributes and their embedded descriptions (label; label with a value)."""
-
-    attributes: list[AttributeProfile]
-    label_vectors: np.ndarray  # one row per attribute
-    value_vectors: np.ndarray  # one row per attribute: "label: example value"
-    question_vectors: np.ndarray  # the role's plain question ("how much does it cost?"), or 0
 
 
 @dataclass
@@ -187,6 +166,18 @@ class CatalogView:
                 found.append(
                     AttributeProfile(key=key, label=label, role=role, type="text", coverage=1.0)
                 )
+        # What customers said is asked about as well ("what do people say about it?").
+        for item in self.profile.fields:
+            if item.role is FieldRole.REVIEWS and item.coverage > 0 and item.name not in known:
+                found.append(
+                    AttributeProfile(
+                        key=item.name,
+                        label=item.label,
+                        role=FieldRole.REVIEWS,
+                        type="text",
+                        coverage=item.coverage,
+                    )
+                )
         return found
 
     def attribute_index(self, embeddings: Embeddings) -> AttributeIndex:
@@ -194,26 +185,7 @@ class CatalogView:
         if self.attributes is None:
             with self._lock:
                 if self.attributes is None:
-                    attributes = self.askable()
-                    labels = [attribute.label for attribute in attributes]
-                    valued = [
-                        f"{attribute.label}: {attribute.examples[0]}"
-                        if attribute.examples
-                        else attribute.label
-                        for attribute in attributes
-                    ]
-                    questions = [ROLE_QUESTIONS.get(a.role, "") for a in attributes]
-                    asked = [q for q in questions if q]
-                    vectors = np.asarray(
-                        embeddings.embed_documents(labels + valued + asked), dtype=np.float32
-                    )
-                    n = len(labels)
-                    roles = np.zeros((n, vectors.shape[1]), dtype=np.float32)
-                    rows = [i for i, question in enumerate(questions) if question]
-                    roles[rows] = vectors[2 * n :]
-                    self.attributes = AttributeIndex(
-                        attributes, vectors[:n], vectors[n : 2 * n], roles
-                    )
+                    self.attributes = build_index(self.askable(), embeddings)
         return self.attributes
 
     def format_price(self, value: float) -> str:

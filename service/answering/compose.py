@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from catalog.text import tokens
 from service.answering.catalog_view import CatalogView
-from service.answering.facts import Execution, ProductFacts
-from service.answering.ordering import leaders
+from service.answering.facts import Execution, PassageFact, ProductFacts
 from service.answering.plan import RequestPlan
 from service.answering.record import subject_words
-from service.answering.scales import PRICE_RATING_WORDS, Scale, split_order
+from service.answering.scales import PRICE_RATING_WORDS, split_order
 from service.answering.stand_ins import absent_models
 from service.answering.types import Answer, Source
+from service.answering.verdicts import compare_verdict, joined
 from service.answering.wording import (
     describe_relaxed,
     foreign_price_sentence,
@@ -33,7 +33,6 @@ from service.answering.wording import (
 )
 
 SNIPPET_CHARS = 300
-_BARE_COMPARATIVES = frozenset({"more", "less", "fewer"})  # "has more stock", not "the more"
 
 
 def compose(execution: Execution, view: CatalogView) -> Answer:
@@ -73,8 +72,7 @@ def _attribute(execution: Execution) -> Answer:
         sources.append(_source(product, "; ".join(f"{f.label}: {f.text}" for f in product.fields)))
     answered_by_text = bool(product.passages) and execution.answerable
     if answered_by_text:
-        best = product.passages[0]
-        lines.append(f'{shown(product.title)} {cite}: "{best.text}"')
+        lines.append(_quoted(product, product.passages[0]))
         sources += [_source(product, passage.text) for passage in product.passages]
     elif product.missing or not product.fields:
         missing = missing_sentence(product.missing, execution.plan.message, shown(product.title))
@@ -84,6 +82,15 @@ def _attribute(execution: Execution) -> Answer:
     return Answer("\n".join(lines), sources or [_source(product, product.title)])
 
 
+def _quoted(product: ProductFacts, passage: PassageFact) -> str:
+    """The answering passage: a record field read out as one, prose quoted."""
+    cite = f"[{product.product_id}]"
+    label, _, value = passage.text.partition(": ")
+    if passage.kind == "attribute" and value:
+        return f"{label} of {shown(product.title)}: {value} {cite}."
+    return f'{shown(product.title)} {cite}: "{passage.text}"'
+
+
 def _asked_of_each(execution: Execution) -> Answer:
     """An open question on several listed products: each one's answering passage, and the
     ones the catalog says nothing about for it."""
@@ -91,21 +98,17 @@ def _asked_of_each(execution: Execution) -> Answer:
     for product in execution.products:
         if product.answered and execution.answerable:
             best = product.passages[0]
-            lines.append(f'{shown(product.title)} [{product.product_id}]: "{best.text}"')
+            lines.append(_quoted(product, best))
             sources.append(_source(product, best.text))
         else:
             silent.append(shown(product.title))
     question = execution.plan.message.strip().rstrip("?")
     if not lines:
-        text = f'The catalog has nothing that answers "{question}" for {_joined(silent)}.'
+        text = f'The catalog has nothing that answers "{question}" for {joined(silent)}.'
         return _refuse(text, text)
     if silent:
-        lines.append(f"The catalog says nothing about it for {_joined(silent)}.")
+        lines.append(f"The catalog says nothing about it for {joined(silent)}.")
     return Answer("\n".join(lines), sources)
-
-
-def _joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # -- comparisons -------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
         rows.append(f"| {shown(product.title)} {cite} | " + " | ".join(cells) + " |")
     # The verdict first: it answers the question, and "does it have ...?" next points at the
     # product an answer cites first.
-    verdict = _verdict(execution)
+    verdict = compare_verdict(execution)
     lines = [verdict] if verdict else []
     lines += [header, rule, *rows]
     scale = execution.plan.scale
@@ -147,64 +150,6 @@ def _compare(execution: Execution, view: CatalogView) -> Answer:
         for product in products
     ]
     return Answer("\n".join(lines), sources)
-
-
-def _verdict(execution: Execution) -> str | None:
-    compare_on = execution.plan.compare_on
-    if compare_on is None:
-        return None
-    key, _ = split_order(compare_on)
-    winner = next((p for p in execution.products if p.product_id == execution.winner), None)
-    if winner is None:
-        return "They are the same on that." if _all_equal(execution, key) else _tie(execution)
-    others = [p for p in execution.products if p is not winner and p.field(key) is not None]
-    winner_fact = winner.field(key)
-    assert winner_fact is not None
-    versus = ", ".join(f"{fact.text} [{p.product_id}]" for p in others if (fact := p.field(key)))
-    name = shown(winner.title)
-    verdict = _winning(execution.plan.scale, compare_on, len(execution.products) > 2)
-    return f"The {name} {verdict}: {winner_fact.text} [{winner.product_id}] vs {versus}."
-
-
-def _tie(execution: Execution) -> str | None:
-    """Several products share the best value (but not all): they are named together."""
-    plan = execution.plan
-    assert plan.compare_on is not None
-    key, _ = split_order(plan.compare_on)
-    best = set(leaders(execution.products, plan.compare_on, plan.scale))
-    valued = [(p, fact) for p in execution.products if (fact := p.field(key)) is not None]
-    if len(best) < 2 or len(best) == len(valued):
-        return None
-    top = [(p, fact) for p, fact in valued if p.product_id in best]
-    names = _joined([shown(p.title) for p, _ in top])
-    cited = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in top)
-    rest = ", ".join(f"{fact.text} [{p.product_id}]" for p, fact in valued if (p, fact) not in top)
-    verdict = _winning(plan.scale, plan.compare_on, True, plural=True)
-    return f"The {names} {verdict}: {cited} vs {rest}."
-
-
-def _winning(
-    scale: Scale | None, compare_on: str, of_several: bool, *, plural: bool = False
-) -> str:
-    """What the winner of a comparison is: "is cheaper", "is lightest", "has the highest
-    stock" ("are", "have" for a tie)."""
-    be, have = ("are", "have") if plural else ("is", "has")
-    if scale is not None and scale.order == compare_on and scale.label:
-        form = scale.forms[1] if of_several else scale.forms[0]
-        if scale.noun and scale.adjective:  # "is more popular", "is the most popular"
-            return f"{be} {'' if form in _BARE_COMPARATIVES else 'the '}{form} {scale.noun}"
-        if scale.noun:  # "has the longer warranty", "has more stock"
-            article = "" if form in _BARE_COMPARATIVES else "the "
-            return f"{have} {article}{form} {scale.noun}"
-        return f"{be} the {form}" if of_several else f"{be} {form}"
-    key, descending = split_order(compare_on)
-    two, several = PRICE_RATING_WORDS.get((key, descending), ("wins", "wins"))
-    return f"{be} {several if of_several else two}"
-
-
-def _all_equal(execution: Execution, key: str) -> bool:
-    values = [f.value for p in execution.products if (f := p.field(key)) is not None]
-    return len(values) >= 2 and len(set(map(str, values))) == 1
 
 
 # -- searches ----------------------------------------------------------------------------------

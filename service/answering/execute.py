@@ -16,6 +16,7 @@ import re
 from typing import Any, Protocol
 
 from catalog.models import ProductHit, ScoredChunk
+from catalog.profile import FieldRole
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -106,6 +107,10 @@ class Executor:
             dimension = _compare_key(plan.compare_on)
             keys = list(dict.fromkeys([*([dimension] if dimension else []), *keys]))
             keys = keys or [key for key in _DEFAULT_COMPARE if _any_has(view, refs, key)]
+        reviews = {a.key for a in view.askable() if a.role is FieldRole.REVIEWS}
+        rated = "rating" not in keys and _any_has(view, refs, "rating")
+        if plan.intent == "attribute" and reviews & set(keys) and rated:
+            keys.insert(0, "rating")  # what customers said, and the stars they gave
         overview = plan.intent == "attribute" and not keys and _names_only(plan, refs)
         if overview:
             keys = [key for key in _OVERVIEW if _any_has(view, refs, key)]
@@ -167,10 +172,12 @@ class Executor:
         # The record's own fields compete with the text: "can I send it back?" may be answered
         # by "Return policy: 30 days return policy".
         fields = [field_fact(ref.product_id, a.key, record, entry, view) for a in view.askable()]
+        # Not the fields already answered, nor a compound's ("energy rating" is no rating).
+        shown = {fact.key for fact in facts.fields}
         passages = [
             Passage(f"{f.label}: {f.text}", "attribute")
             for f in fields
-            if f is not None and not compound(question, f.label)  # "energy rating"
+            if f is not None and f.key not in shown and not compound(question, f.label)
         ]
         passages += passages_of(self.chunks.product_chunks(ref.product_id), ref.title)
         mention = plan.message[ref.span[0] : ref.span[1]] if ref.span else ""

@@ -7,6 +7,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from catalog.models import Filters, ProductHit, facet_key
+from catalog.profile import AttributeProfile, FieldRole
+from catalog.reviews import review_comments
 from catalog.text import blank, tokens, words
 from service.answering.catalog_terms import is_head, of_kind
 from service.answering.catalog_view import CatalogView, ProductEntry
@@ -20,6 +22,7 @@ _EMPTY: tuple[Any, ...] = (None, "", [], {})
 _BOUNDS = ("min_price", "max_price", "min_rating")
 # The words after which a search names features: "phones with / that have wireless charging".
 _HAVING = frozenset({"with", "have", "has", "having"})
+MAX_REVIEWS = 5  # reviews quoted in an answer; the count of the rest is said
 
 
 def field_fact(
@@ -47,6 +50,8 @@ def field_fact(
         return FieldFact(product_id, key, label, float(value), text)
     if key == "availability":
         return _availability(product_id, label, record, entry)
+    if attribute is not None and attribute.role is FieldRole.REVIEWS:
+        return _reviews(product_id, attribute, attributes or {})
     value = attribute_value(record, attributes or {}, key)
     if value in _EMPTY:
         return None
@@ -85,6 +90,21 @@ def _availability(
     if isinstance(stock, int) and not isinstance(stock, bool):
         text += f" ({stock} units)"
     return FieldFact(product_id, "availability", label, in_stock, text)
+
+
+def _reviews(
+    product_id: str, attribute: AttributeProfile, attributes: dict[str, Any]
+) -> FieldFact | None:
+    """What customers said, quoted without their names (a name answers nothing)."""
+    comments = [
+        " ".join(comment.split()) for comment, _ in review_comments(attributes.get(attribute.key))
+    ]
+    if not comments:
+        return None
+    shown = "; ".join(f'"{comment}"' for comment in comments[:MAX_REVIEWS])
+    if len(comments) > MAX_REVIEWS:
+        shown += f" (and {len(comments) - MAX_REVIEWS} more)"
+    return FieldFact(product_id, attribute.key, attribute.label, comments, shown)
 
 
 def readable(value: Any) -> str:

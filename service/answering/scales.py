@@ -22,8 +22,9 @@ import numpy as np
 
 from catalog.profile import AttributeProfile, FieldRole
 from catalog.text import content_words, fold, has_digit, tokens
+from service.answering.attribute_index import AttributeIndex
 from service.answering.attributes import ASKED_SIMILARITY, MARGIN, named_by_word
-from service.answering.catalog_view import AttributeIndex, CatalogView
+from service.answering.catalog_view import CatalogView
 from service.answering.measures import measure
 
 # (superlative, comparative, dimension measured, more first). A dimension of None: an open
