@@ -64,6 +64,11 @@ _PRICE_ASC = re.compile(
 # The positive degree: "a cheap phone" wants low prices first, without a superlative's claim
 # to the one cheapest (a named product stays named: "is the X affordable?" asks its price).
 _LOW_PRICE = re.compile(r"\b(?:cheap|inexpensive|affordable|budget|low[\s-]cost)\b")
+# Likewise "well reviewed", "with good ratings": the best rated first, no claim to the best.
+_WELL_RATED = re.compile(
+    r"\b(?:highly|well|top)[\s-](?:rated|reviewed|liked)\b|"
+    r"\b(?:good|great|positive|excellent|high|strong)\s+(?:reviews?|ratings?)\b"
+)
 _PRICE_DESC = re.compile(
     r"\b(?:most\s+expensive|priciest|highest[\s-]priced|highest\s+price|most\s+premium)\b"
 )
@@ -94,12 +99,14 @@ class Constraints:
     count: int | None = None  # how many the shopper asked to see ("top 3")
     foreign_currency: str | None = None  # a price given in another currency (not applied)
     unrated: str | None = None  # a rating superlative in a catalog without ratings
-    low_price: bool = False  # "cheap", "affordable": low prices first in a search
+    # The order a positive degree leans to: "cheap" low prices first, "well reviewed" the
+    # best rated first (a search sorts by it; of a named product it asks that attribute).
+    leaning: str | None = None
     spans: list[tuple[int, int]] = field(default_factory=list)  # characters they came from
 
     @property
     def any(self) -> bool:
-        return not self.filters.is_empty() or bool(self.conditions or self.sort or self.low_price)
+        return not self.filters.is_empty() or bool(self.conditions or self.sort or self.leaning)
 
 
 def parse_constraints(message: str, view: CatalogView) -> Constraints:
@@ -133,10 +140,15 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
             found.unrated = match.group()  # no ratings: "most popular" may name another field
         else:
             found.sort = sort
-    low = _LOW_PRICE.search(text)
-    if low is not None and found.sort is None:
-        found.low_price = True
-        found.spans.append(low.span())
+    for pattern, leaning in ((_LOW_PRICE, "price_asc"), (_WELL_RATED, "rating_desc")):
+        degree = pattern.search(text)
+        if degree is None or found.sort is not None:
+            continue
+        found.spans.append(degree.span())  # a phrase of the order, never a word to look for
+        if leaning == "rating_desc" and view.profile.rating_scale is None:
+            found.unrated = found.unrated or degree.group()  # the answer says it has no ratings
+        else:
+            found.leaning = found.leaning or leaning
     count = _COUNT.search(text)
     if count is not None:
         found.count = min(MAX_COUNT, int(next(g for g in count.groups() if g)))

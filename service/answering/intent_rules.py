@@ -69,9 +69,11 @@ def decide_intent(
     if one and absent_rivals(replace(plan, products=specific), view):
         plan.products = specific
         return "compare"
-    if specific and (plan.attributes or not constraints.any):
+    leaning_only = constraints.filters.is_empty() and not constraints.conditions
+    if specific and (plan.attributes or not constraints.any or leaning_only):
         # Beside a product named outright, a brand or category word ("... bolts stainless
-        # steel?") is part of the question, not a second product to answer about.
+        # steel?") is part of the question, not a second product to answer about; so is a
+        # degree alone ("is the X well reviewed?" asks its rating).
         plan.products = specific
         return "attribute"
     plan.grounded = bool(plan.products or constraints.any or catalog_words)

@@ -206,9 +206,9 @@ class Planner:
             plan.intent, plan.products = "search", []
             plan.within = [ref.product_id for ref in listed_earlier(earlier or [], view)]
         if plan.intent in ("attribute", "compare"):
-            _constraints_as_questions(plan, view, explicit, constraints.low_price)
-        elif constraints.low_price and not plan.sort:
-            plan.sort = "price_asc"  # "a cheap phone": the lowest prices first
+            _constraints_as_questions(plan, view, explicit, constraints.leaning)
+        elif not plan.sort:
+            plan.sort = constraints.leaning  # "a cheap phone": the lowest prices first
         if plan.intent == "compare" and plan.compare_on is None:
             # "compare them on price": a comparison on price or rating has a natural winner.
             first = plan.attributes[0].key if plan.attributes else None
@@ -253,7 +253,7 @@ class Planner:
 
 
 def _constraints_as_questions(
-    plan: RequestPlan, view: CatalogView, explicit: Filters | None, low_price: bool = False
+    plan: RequestPlan, view: CatalogView, explicit: Filters | None, leaning: str | None = None
 ) -> None:
     """About named products, "in stock" and "under $50" are questions, not filters; so is the
     dimension of a comparison whose other side names no one product ("is the Pixel XL or the
@@ -261,8 +261,8 @@ def _constraints_as_questions(
     asked = {item.key for item in plan.attributes}
     parsed = plan.filters.model_dump(exclude_none=True)
     wanted = [key for names, key in _FILTER_QUESTIONS if any(name in parsed for name in names)]
-    if low_price:
-        wanted.append("price")  # "is the X affordable?"
+    if leaning:
+        wanted.append(split_order(leaning)[0])  # "is the X affordable?", "... well reviewed?"
     if plan.intent == "attribute" and plan.compare_on and not asked:
         wanted.append(split_order(plan.compare_on)[0])
     for key in wanted:

@@ -196,7 +196,7 @@ def line_subject(
     if plan.intent not in ("search", "attribute") or plan.compare_on:
         return None
     filters = constraints.filters.model_dump(exclude_none=True)
-    if set(filters) - {"brand", "category"} or constraints.sort or constraints.low_price:
+    if set(filters) - {"brand", "category"} or constraints.sort or constraints.leaning:
         return None
     if constraints.conditions:
         return None

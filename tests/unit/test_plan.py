@@ -369,3 +369,34 @@ def test_cheap_about_a_named_product_asks_its_price(planner: Planner) -> None:
     assert result.intent == "attribute" and titles(result) == ["iPhone X"]
     assert [attribute.key for attribute in result.attributes] == ["price"]
     assert result.sort is None
+
+
+def _largest_category(catalog: str) -> str:
+    view = catalog_view(catalog)
+    return max(view.categories.values(), key=lambda category: category.count).name
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_well_reviewed_in_a_search_puts_the_best_rated_first(
+    planner: Planner, catalog: str
+) -> None:
+    # "highly rated beauty products" looked for products whose text says "highly".
+    category = _largest_category(catalog)
+    for message in (f"highly rated {category}", f"{category} with good reviews"):
+        result = plan(planner, catalog, message)
+        assert (result.intent, result.sort) == ("search", "rating_desc"), message
+        assert result.filters.category == category
+        said = {word for start, end in result.spans for word in content_words(message[start:end])}
+        assert {"highly", "review"} & said, result.spans  # the phrase is no word to look for
+
+
+def test_well_reviewed_without_ratings_says_it_cannot_order(planner: Planner) -> None:
+    result = plan(planner, "bestbuy", f"well reviewed {_largest_category('bestbuy')}")
+    assert result.sort is None and result.scale is not None
+    assert (result.scale.word, result.scale.key) == ("well reviewed", None)
+
+
+def test_well_reviewed_about_a_named_product_asks_its_rating(planner: Planner) -> None:
+    result = plan(planner, "demo", "is the iPhone X well reviewed?")
+    assert result.intent == "attribute" and titles(result) == ["iPhone X"]
+    assert [attribute.key for attribute in result.attributes] == ["rating"]
