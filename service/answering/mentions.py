@@ -70,11 +70,13 @@ def contradicted(
     return False
 
 
-def strange_neighbour(every: list[Token], token: Token, view: CatalogView) -> bool:
-    """A content word right before or after the one named word that no text of the catalog
+def strange_neighbour(
+    every: list[Token], token: Token, view: CatalogView, *, before_only: bool = False
+) -> bool:
+    """A content word right before (or after) the one named word that no text of the catalog
     holds: the shopper names something else that shares one word with this product."""
     position = next(i for i, item in enumerate(every) if item.start == token.start)
-    for i in (position - 1, position + 1):
+    for i in (position - 1,) if before_only else (position - 1, position + 1):
         if not 0 <= i < len(every):
             continue
         neighbour = every[i]

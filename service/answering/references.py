@@ -140,6 +140,8 @@ def named_products(
         partial_one_word = len(cluster) == 1 and share < FULL_TITLE
         if partial_one_word and strange_neighbour(every, cluster[0], view):
             continue  # "Brimtax Air Fryer" names no "Air Jordan": its other words are foreign
+        if len(cluster) == 1 and strange_neighbour(every, cluster[0], view, before_only=True):
+            continue  # "basmati rice" is not the catalog's "Rice": a kind it never mentions
         ranked = -rank.get(product_id, len(rank))
         whole = share >= FULL_TITLE  # a title written out in full is what the message names
         ranks = (mass, said_subject, whole, own, elsewhere, share, ranked)

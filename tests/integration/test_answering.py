@@ -297,3 +297,20 @@ def test_a_reviewers_name_answers_nothing(catalog: Catalog) -> None:
         if asked == 12:
             break
     assert asked == 12
+
+
+def test_an_unknown_kind_of_a_product_is_not_that_product(catalog: Catalog) -> None:
+    # "do you have basmati rice?" said the catalog had nothing answering it "for Rice".
+    _, view = catalog.answering()
+    single = [e for e in view.products.values() if " " not in e.title.strip()]
+    single = [e for e in single if len(view.title_index.get(e.title.lower(), ())) == 1]
+    assert single  # and not a brand's word ("Apple")
+    for entry in single[:3]:
+        outcome = ask(catalog, f"do you have heirloom {entry.title.lower()}?")
+        plan = outcome.execution.plan
+        assert (plan.intent, plan.products) == ("search", []), entry.title
+        assert "nothing that answers" not in outcome.answer.text
+    outcome = ask(catalog, f"do you have basmati {single[0].title.lower()}?")
+    assert (
+        outcome.answer.text == f"I couldn't find basmati {single[0].title.lower()} in the catalog."
+    )

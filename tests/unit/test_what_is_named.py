@@ -498,3 +498,20 @@ def test_a_figure_after_a_title_does_not_shorten_it(name: str) -> None:
             assert found and found[0].product_id == longer.product_id, (text, shorter.title)
     iphone = named_products(f"is the {pairs[0][1].title} 27 any good?", view)
     assert all(ref.product_id != pairs[0][1].product_id for ref in iphone)  # "iPhone 27"
+
+
+@pytest.mark.parametrize("name", ["demo", "inr"])
+def test_an_unknown_kind_before_a_one_word_title_names_no_product(name: str) -> None:
+    # "do you have basmati rice?" was answered as a question on the catalog's "Rice".
+    view = catalog_view(name)
+    single = [e for e in view.products.values() if len(content_words(e.title)) == 1]
+    single = [e for e in single if len(view.title_index.get(words(e.title)[0], ())) == 1]
+    assert single, "a catalog with a product named by one word"
+    kinds = [w for w in ("basmati", "vegan", "heirloom", "artisanal") if not view.knows_word(w)]
+    assert kinds
+    for entry, kind in zip(single, kinds * len(single), strict=False):
+        assert named_products(f"do you have {kind} {entry.title.lower()}?", view) == []
+        # The title alone, or with a word after it, still names the product.
+        for text in (f"do you have {entry.title}?", f"is the {entry.title} {kind}?"):
+            found = named_products(text, view)
+            assert [ref.product_id for ref in found] == [entry.product_id], text
