@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 DIALOGUE_SIMILARITY = 0.55
 _DIALOGUE = frozenset({"small_talk", "help", "out_of_scope"})
 # A quantifier over the listed products: English grammar, not any catalog's words.
+# Words that open a question about something (English grammar): "is", "does", "what"...
+_ASKING = frozenset(
+    {"is", "are", "was", "were", "does", "do", "did", "can", "could", "will", "would"}
+    | {"should", "has", "have", "what", "which", "how", "who", "whose", "where", "when"}
+    | {"why", "tell"}
+)
 _OF_EACH = re.compile(r"\b(?:any|either|each|none|all|some)\s+of\s+(?:them|these|those)\b")
 
 
@@ -145,6 +151,16 @@ def _catalog_words(message: str, view: CatalogView) -> list[str]:
     ]
 
 
+def seeks_products(message: str, plan: RequestPlan, view: CatalogView, filters: Filters) -> bool:
+    """Of a message naming one product and asking nothing of it: it seeks products like it
+    ("show me plates" beside the one "Plate"; "spice racks under 2000 rupees"; "gold iphone
+    6s"), so it is a search."""
+    category = view.categories.get(filters.category or "")
+    kinds = category is not None and category.count > 1 and plural_of(message, plan, view)
+    ref = plan.products[0]
+    return kinds or kind_under_bound(message, ref, filters) or loosely_named(message, ref, view)
+
+
 def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:
     """ "spice racks under 2000 rupees": a price or rating bound beside a product said in a
     plural its title is not in seeks such things, not that product's price."""
@@ -180,3 +196,17 @@ def _in_plural(message: str, ref: ProductRef) -> bool:
     title = {token.text for token in tokens(ref.title)}
     named = tokens(message[ref.span[0] : ref.span[1]])
     return any(token.text != token.stem and token.text not in title for token in named)
+
+
+def loosely_named(message: str, ref: ProductRef, view: CatalogView) -> bool:
+    """A phrase that asks nothing and names a product only in part ("gold iphone 6s", "green
+    lipstick") seeks such products: the several that hold those words, or ones with what the
+    shopper added. A question ("is the ... unlocked?") or a full title is about the product."""
+    said = tokens(message)
+    if ref.how != "partial" or ref.span is None or not said or "?" in message:
+        return False
+    if said[0].text in _ASKING:
+        return False
+    added = content_words(blank(message, [ref.span]))
+    holders = set.intersection(*(view.title_index.get(word, set()) for word in ref.matched))
+    return bool(added) or len(holders) > 1

@@ -35,10 +35,9 @@ from service.answering.catalog_view import CatalogView
 from service.answering.constraints import merge_filters, parse_constraints
 from service.answering.intent_rules import (
     decide_intent,
-    kind_under_bound,
     narrows_listed,
     only_product,
-    plural_of,
+    seeks_products,
 )
 from service.answering.intents import Intent, IntentClassifier, IntentGuess
 from service.answering.ordering import OrderReader
@@ -189,9 +188,7 @@ class Planner:
             plan.intent, plan.products, plan.filters = "compare", sides, explicit or Filters()
         if plan.intent == "attribute" and not plan.attributes and len(plan.products) == 1:
             whole = parse_constraints(message, view)
-            category = view.categories.get(whole.filters.category or "")
-            kinds = category is not None and category.count > 1 and plural_of(message, plan, view)
-            if kinds or kind_under_bound(message, plan.products[0], whole.filters):
+            if seeks_products(message, plan, view, whole.filters):
                 # "show me plates": the category of that name, not its one "Plate".
                 plan.intent, plan.products = "search", []
                 plan.filters = merge_filters(whole.filters, explicit)

@@ -400,3 +400,35 @@ def test_well_reviewed_about_a_named_product_asks_its_rating(planner: Planner) -
     result = plan(planner, "demo", "is the iPhone X well reviewed?")
     assert result.intent == "attribute" and titles(result) == ["iPhone X"]
     assert [attribute.key for attribute in result.attributes] == ["rating"]
+
+
+def test_a_phrase_naming_products_in_part_is_a_search(planner: Planner) -> None:
+    # "gold iphone 6s" was an overview of one of its many variants, "green lipstick" a
+    # question on the "Red Lipstick" ("nothing answers it").
+    view = catalog_view("bestbuy")
+    holders = {w: view.title_index.get(w, set()) for w in ("iphone", "6s", "gold")}
+    assert len(set.intersection(*holders.values())) > 1
+    assert plan(planner, "bestbuy", "gold iphone 6s").intent == "search"
+    demo = catalog_view("demo")
+    two = [
+        e
+        for e in demo.products.values()
+        if len(e.title.split()) == 2
+        and len(demo.title_index.get(e.title.split()[1].lower(), ())) == 1
+    ]
+    assert two
+    entry = two[0]
+    head = entry.title.split()[1].lower()
+    other = next(
+        w
+        for w in sorted(demo.title_index)
+        if w.isalpha()
+        and len(w) > 3
+        and w not in entry.title.lower()
+        and w not in demo.category_terms
+        and not any(w in words for words in demo.brand_words.values())
+    )
+    result = plan(planner, "demo", f"{other} {head}")
+    assert (result.intent, result.products) == ("search", []), (other, head)
+    asked = plan(planner, "demo", f"how much is the {head}?")  # a question stays on it
+    assert asked.intent == "attribute" and titles(asked) == [entry.title]
