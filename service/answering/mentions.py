@@ -3,10 +3,15 @@ mention stretches, and the neighbouring words that say the message names somethi
 
 from __future__ import annotations
 
+import re
+
 from catalog.text import Token, has_digit, stopwords, words
 from service.answering.catalog_view import CatalogView
 
 _MAX_NAME_GAP = 2  # stopwords a mention may bridge to more words of the same name
+# Punctuation that ends a mention: "Silver: 3.47" is a figure after the name, while in
+# 'iPhone 27' or '1/4" stereo adapters' the number belongs to the phrase.
+_SEPARATOR = re.compile(r"[:;,.!?()\[\]]")
 
 
 def is_stop(word: str) -> bool:
@@ -65,7 +70,7 @@ def contradicted(
         start, end = (
             (every[i].end, cluster[0].start) if i < low else (cluster[-1].end, every[i].start)
         )
-        if not message[start:end].strip(" -"):
+        if not _SEPARATOR.search(message[start:end]):
             return True
     return False
 
