@@ -30,6 +30,10 @@ from service.answering.attribute_index import AttributeIndex, build_index
 
 _FOR = re.compile(r"\s+for\s+", re.IGNORECASE)  # "Case for Apple iPhone 7"
 
+# Asked about in a catalog that has no reviews field: always missing from the record.
+_NO_REVIEWS = AttributeProfile(
+    key="reviews", label="Customer reviews", role=FieldRole.REVIEWS, type="text", coverage=0.0
+)
 # Product fields every profile can answer from, even one computed before attributes existed.
 _BUILTIN_ATTRIBUTES: tuple[tuple[str, str, FieldRole], ...] = (
     ("price", "Price", FieldRole.PRICE),
@@ -166,19 +170,18 @@ class CatalogView:
                 found.append(
                     AttributeProfile(key=key, label=label, role=role, type="text", coverage=1.0)
                 )
-        # What customers said is asked about as well ("what do people say about it?").
-        for item in self.profile.fields:
-            if item.role is FieldRole.REVIEWS and item.coverage > 0 and item.name not in known:
-                found.append(
-                    AttributeProfile(
-                        key=item.name,
-                        label=item.label,
-                        role=FieldRole.REVIEWS,
-                        type="text",
-                        coverage=item.coverage,
-                    )
-                )
-        return found
+        # What customers said is asked about as well ("what do people say about it?"); a
+        # catalog without reviews then says it has none, rather than that nothing answers.
+        reviews = [
+            AttributeProfile(
+                key=item.name, label=item.label, role=item.role, type="text", coverage=item.coverage
+            )
+            for item in self.profile.fields
+            if item.role is FieldRole.REVIEWS and item.coverage > 0 and item.name not in known
+        ]
+        if not reviews and _NO_REVIEWS.key not in known:
+            reviews = [_NO_REVIEWS]
+        return found + reviews
 
     def attribute_index(self, embeddings: Embeddings) -> AttributeIndex:
         """Embedded attribute descriptions, computed once per view."""

@@ -56,18 +56,21 @@ def demo(demo_data_dir: Path, embeddings) -> Catalog:
     return Catalog(load_settings(_env_file=None, data_dir=demo_data_dir), embeddings)
 
 
-@pytest.fixture(scope="module")
-def gear(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Catalog:
+def _shop(folder: Path, rows: list[dict], embeddings) -> Catalog:
     from ingestion.pipeline import ingest_files
 
-    folder = tmp_path_factory.mktemp("gear")
     path = folder / "gear.jsonl"
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in GEAR))
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     data_dir = folder / "data"
     store = ProductStore.open(chroma_url="", data_dir=data_dir, collection="products")
     summary = ingest_files([path], store=store, embeddings=embeddings)
-    assert summary.failed == 0 and summary.added == len(GEAR), summary
+    assert summary.failed == 0 and summary.added == len(rows), summary
     return Catalog(load_settings(_env_file=None, data_dir=data_dir), embeddings)
+
+
+@pytest.fixture(scope="module")
+def gear(tmp_path_factory: pytest.TempPathFactory, embeddings) -> Catalog:
+    return _shop(tmp_path_factory.mktemp("gear"), GEAR, embeddings)
 
 
 def test_opinion_questions_quote_the_reviews_and_the_rating(demo: Catalog) -> None:
@@ -117,3 +120,18 @@ def test_a_product_nobody_reviewed_says_so(gear: Catalog) -> None:
     assert outcome.answer.text == (
         "The catalog has no customer feedback information for Ridge 30L Daypack."
     )
+
+
+def test_a_shop_without_reviews_says_it_has_none(
+    tmp_path_factory: pytest.TempPathFactory, embeddings
+) -> None:
+    rows = [{k: v for k, v in row.items() if k != "customer_feedback"} for row in GEAR]
+    shop = _shop(tmp_path_factory.mktemp("plain"), rows, embeddings)
+    for question in OPINIONS[:2]:
+        outcome = ask(shop, question.format("Canyon Trekking Poles"))
+        assert outcome.answer.refused
+        assert outcome.answer.text == (
+            "The catalog has no customer reviews information for Canyon Trekking Poles."
+        )
+    price = ask(shop, "how much are the Canyon Trekking Poles?").answer.text
+    assert price.startswith("Price of Canyon Trekking Poles:"), price
