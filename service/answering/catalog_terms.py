@@ -4,6 +4,7 @@ the profile's brand names and the loose terms it learned for each category."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from catalog.models import Filters, facet_key
@@ -82,10 +83,22 @@ def find_category(text: str, view: CatalogView) -> str | None:
     """The category whose terms the message holds most of; among equals, the one whose name
     has fewest words the message lacks ("Unlocked Cell Phones" over "All Unlocked Cell
     Phones"); None while a tie remains."""
-    message = {token.stem for token in tokens(text)}
+    said = tokens(text)
+    message = {token.stem for token in said}
+    # A word said as part of a model name ("galaxy s7 edge") names that line, not a category
+    # without the model's number in its name (Best Buy's "Samsung Galaxy": 8 chargers and
+    # cases); "iPhone 7 Cases" holds both words.
+    models = {
+        (first.stem, second.stem)
+        for first, second in itertools.pairwise(said)
+        if (first.stem, second.stem) in view.model_pairs
+    }
     counts: dict[str, int] = {}
     for word in message:
+        numbers = {number for named, number in models if named == word}
         for category in view.category_terms.get(word, ()):
+            if numbers and not numbers & set(words(category.replace("-", " "))):
+                continue
             counts[category] = counts.get(category, 0) + 1
     if not counts:
         return None

@@ -517,3 +517,26 @@ def test_an_unknown_kind_before_a_one_word_title_names_no_product(name: str) -> 
         for text in (f"do you have {entry.title}?", f"is the {entry.title} {kind}?"):
             found = named_products(text, view)
             assert [ref.product_id for ref in found] == [entry.product_id], text
+
+
+def test_a_model_name_does_not_pick_a_category_without_its_number() -> None:
+    # "galaxy s7 edge" listed Best Buy's "Samsung Galaxy" category (chargers and cases).
+    view = catalog_view("bestbuy")
+    checked = 0
+    for word, number in sorted(view.model_pairs):
+        reached = view.category_terms.get(word, set())
+        without = {c for c in reached if number not in words(c.replace("-", " "))}
+        if not without or not view.title_index.get(number):
+            continue
+        assert find_category(f"{word} {number}", view) not in without, (word, number)
+        checked += 1
+    assert checked >= 5
+    # A category whose name holds the model still is what its name says.
+    modelled = [
+        name
+        for name in view.categories
+        if any(f"{w} {n}" in " ".join(words(name)) for w, n in view.model_pairs)
+    ]
+    assert modelled
+    for name in modelled:
+        assert find_category(name.lower(), view) == name, name
