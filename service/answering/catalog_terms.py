@@ -83,16 +83,11 @@ def find_category(text: str, view: CatalogView) -> str | None:
     """The category whose terms the message holds most of; among equals, the one whose name
     has fewest words the message lacks ("Unlocked Cell Phones" over "All Unlocked Cell
     Phones"); None while a tie remains."""
-    said = tokens(text)
-    message = {token.stem for token in said}
+    message = {token.stem for token in tokens(text)}
     # A word said as part of a model name ("galaxy s7 edge") names that line, not a category
     # without the model's number in its name (Best Buy's "Samsung Galaxy": 8 chargers and
     # cases); "iPhone 7 Cases" holds both words.
-    models = {
-        (first.stem, second.stem)
-        for first, second in itertools.pairwise(said)
-        if (first.stem, second.stem) in view.model_pairs
-    }
+    models = said_models(text, view)
     counts: dict[str, int] = {}
     for word in message:
         numbers = {number for named, number in models if named == word}
@@ -117,6 +112,16 @@ def find_category(text: str, view: CatalogView) -> str | None:
     if len(top) != 1 or _only_qualified(top[0], text, view):
         return None
     return top[0]
+
+
+def said_models(text: str, view: CatalogView) -> set[tuple[str, str]]:
+    """The model names the text says as some title does: ("iphone", "6s"), ("galaxy", "s7")."""
+    said = tokens(text)
+    return {
+        (first.stem, second.stem)
+        for first, second in itertools.pairwise(said)
+        if (first.stem, second.stem) in view.model_pairs and not first.is_stopword
+    }
 
 
 def _name_parts(category: str) -> tuple[list[str], list[str]]:

@@ -19,6 +19,7 @@ from catalog.models import ProductHit, ScoredChunk
 from catalog.profile import FieldRole
 from catalog.text import blank, content_words, stranded_preposition, tokens
 from service.answering.attributes import compound
+from service.answering.catalog_terms import said_models
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.facts import LISTED_KEYS, Execution, PassageFact, ProductFacts
 from service.answering.ordering import by_attribute, winner
@@ -47,7 +48,9 @@ from service.answering.record import (
 from service.answering.references import ProductRef, pointer_spans
 from service.answering.relaxing import (
     Searcher,
+    holds_model,
     nearest_price_first,
+    of_models,
     retrievable,
     search_relaxing,
 )
@@ -237,9 +240,15 @@ class Executor:
         def fit(found: list[ProductHit]) -> int:  # how much of what the shopper said they name
             return sum(names_all(hit, [word], view) for hit in found[: plan.k] for word in known)
 
+        models = said_models(plan.message, view)  # "unlocked iphone 6s": an iPhone 6s or none
+        need = holds_model(models, view)
         hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters, among, fit)
         if not hits and among is not None:
             hits, relaxed = search_relaxing(self.searcher, query, pool, plan.filters)
+        if need is not None and hits and not need(hits):  # ranked other models first
+            hits, relaxed, execution.lacking = of_models(
+                self.searcher, query, pool, plan, models, known, view
+            ) or (hits, relaxed, None)
         if plan.conditions:
             hits = [hit for hit in hits if all_hold(hit.record, plan)][: plan.k]
         hits = nearest_price_first(hits, relaxed, plan.filters, view)

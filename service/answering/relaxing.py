@@ -3,12 +3,13 @@ retrieves with."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from catalog.models import Filters, ProductHit
-from catalog.text import blank, content_words
+from catalog.text import blank, content_words, tokens
 from service.answering.catalog_view import CatalogView
 from service.answering.plan import RequestPlan
 
@@ -104,3 +105,62 @@ def nearest_price_first(
         )
 
     return sorted(hits, key=beyond)
+
+
+def holds_model(
+    models: set[tuple[str, str]], view: CatalogView
+) -> Callable[[list[ProductHit]], bool] | None:
+    """Whether some hit is of a model the shopper named ("iphone 6s"); None: none named."""
+    if not models:
+        return None
+
+    def need(found: list[ProductHit]) -> bool:
+        return any(_of_model(hit.product_id, model, view) for hit in found for model in models)
+
+    return need
+
+
+def of_models(
+    searcher: Searcher,
+    query: str,
+    k: int,
+    plan: RequestPlan,
+    models: set[tuple[str, str]],
+    known: list[str],
+    view: CatalogView,
+) -> tuple[list[ProductHit], list[str], tuple[str, str] | None] | None:
+    """The products of the named models, when retrieval ranked other models first ("unlocked
+    iphone 6s": the iPhone 6s listings, saying none mentions "unlocked"); None if none."""
+    hits: list[ProductHit] = []
+    for itself in (True, False):  # the iPhone 6s itself before its cases
+        holders = {p for p in view.products for m in models if _of_model(p, m, view, itself)}
+        hits, relaxed = search_relaxing(searcher, query, k, plan.filters, holders)
+        if hits:
+            break
+    if not hits:
+        return None
+    entries = [view.products[hit.product_id] for hit in hits]
+    named = {word for model in models for word in model}
+    lacking = [w for w in known if w not in named and not any(w in e.title_words for e in entries)]
+    return hits, relaxed, ((_as_said(plan.message, models), " ".join(lacking)) if lacking else None)
+
+
+def _as_said(message: str, models: set[tuple[str, str]]) -> str:
+    """The named models as the message writes them ("iPhone 6s")."""
+    said = tokens(message)
+    return ", ".join(
+        message[first.start : second.end]
+        for first, second in itertools.pairwise(said)
+        if (first.stem, second.stem) in models
+    )
+
+
+def _of_model(
+    product_id: str, model: tuple[str, str], view: CatalogView, itself: bool = False
+) -> bool:
+    """The title names the model; ``itself``: as what the product is, not what it fits."""
+    entry = view.products.get(product_id)
+    if entry is None:
+        return False
+    named = entry.subject_words or entry.title_words if itself else entry.title_words
+    return all(word in named for word in model)

@@ -10,7 +10,9 @@ import pytest
 from catalog.models import Filters, ProductHit
 from catalog.text import plural, stopwords, tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
+from service.answering.compose import compose
 from service.answering.execute import Executor
+from service.answering.guard import check_answer
 from service.answering.plan import Planner
 from service.answering.record import subject_words, things_named
 from service.answering.relaxing import retrievable, search_relaxing
@@ -170,3 +172,52 @@ def test_only_those_under_a_price_narrows_the_listed_products(
     # Asking of them is still a question, not a narrowing.
     asked = planner.plan("are they in stock?", history, view, earlier=earlier)
     assert asked.within is None
+
+
+class _OthersFirst(Priced):
+    """Filtered retrieval that ranks every other product before the ``last`` ones."""
+
+    def __init__(self, entries: list[ProductEntry], last: set[str]) -> None:
+        super().__init__(entries)
+        self.capped = True
+        self.found = [p for p in self.found if p not in last] + [p for p in self.found if p in last]
+
+
+def test_a_named_model_no_product_of_the_filters_is_relaxed_to_the_model(
+    planner: Planner,
+) -> None:
+    # "is the gold iphone 6s unlocked?" listed other makers' unlocked phones, as if they were.
+    view = catalog_view("bestbuy")
+    checked = 0
+    for word, number in sorted(view.model_pairs):
+        model = [e for e in view.products.values() if {word, number} <= e.subject_words]
+        if len(model) < 3 or not word.isalpha() or word in stopwords():
+            continue
+        kinds = {e.category for e in model}
+        other = next(
+            (c for c, p in sorted(view.categories.items()) if p.count >= 5 and c not in kinds),
+            None,
+        )
+        plan = planner.plan_search(f"{word} {number}", view)
+        if other is None or plan.filters.category is not None:
+            continue
+        plan.filters = Filters(category=other)
+        searcher = _OthersFirst(list(view.products.values()), {e.product_id for e in model})
+        execution = Executor(searcher, None, None).run(plan, view)  # type: ignore[arg-type]
+        assert execution.relaxed == [f"category {other}"], (word, number)
+        assert all(hit.product_id in {e.product_id for e in model} for hit in execution.hits)
+        # Unfiltered, retrieval ranking other models first: the model's own products.
+        plan.filters = Filters()
+        strangers = [e for e in view.products.values() if not {word, number} <= e.title_words]
+        searcher = _OthersFirst(strangers + model, {e.product_id for e in model})
+        execution = Executor(searcher, None, None).run(plan, view)  # type: ignore[arg-type]
+        assert [view.products[h.product_id] in model for h in execution.hits] == [True] * min(
+            len(model), plan.k
+        )
+        # The list of variants passes the fact guard (it read names across two lines).
+        answer = compose(execution, view)
+        assert check_answer(answer.text, execution, view).problems == [], answer.text
+        checked += 1
+        if checked == 4:
+            break
+    assert checked == 4
