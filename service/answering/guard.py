@@ -60,9 +60,13 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
         for product_id in cited
         if product_id not in facts
     ]
-    for ref in named_products(_CITATION.sub(" ", text), view):
-        if ref.product_id not in facts and not ref.ambiguous:
-            problems.append(f"names {ref.title!r}, which is not a product of the plan")
+    # Line by line, without list markers: a list names one product per line, a name run
+    # across two lines ("... (Sprint), $649.99 | 2. Apple - iPhone 6s Plus") names none, and
+    # the marker "2." is no "Stripe 2".
+    for line in _LIST_MARKER.sub(" ", _CITATION.sub(" ", text)).splitlines():
+        for ref in named_products(line, view) if line.strip() else []:
+            if ref.product_id not in facts and not ref.ambiguous:
+                problems.append(f"names {ref.title!r}, which is not a product of the plan")
     body = _LIST_MARKER.sub(" ", text)
     bounds = _price_bounds(execution)
     for sentence in _sentences(body):
@@ -82,10 +86,12 @@ def check_answer(text: str, execution: Execution, view: CatalogView) -> GuardRes
 
 
 def _without_absent(sentence: str, execution: Execution) -> str:
-    """A sentence saying the catalog lacks a model ("has no iPhone 9") states no figure."""
-    if not execution.absent or not _NEGATION.search(sentence):
+    """A sentence saying the catalog lacks a model ("has no iPhone 9") or what none of a
+    model's products mention ("None of the catalog's iPhone 6s ...") states no figure."""
+    said = [*execution.absent, *(execution.lacking[:1] if execution.lacking else [])]
+    if not said or not (_NEGATION.search(sentence) or sentence.lstrip().startswith("None")):
         return sentence
-    for model in execution.absent:
+    for model in said:
         sentence = re.sub(re.escape(model), " ", sentence, flags=re.IGNORECASE)
     return sentence
 

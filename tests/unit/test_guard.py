@@ -211,3 +211,38 @@ def test_saying_the_catalog_lacks_a_compared_model_states_no_figure(facts) -> No
     claimed = f"The iPhone X [{phone}] is 9 times faster than the iPhone 9."
     result = check_answer(claimed, execution, view)
     assert not result.ok and "'9'" in result.problems[0]
+
+
+def test_a_list_of_variants_names_only_its_own_products() -> None:
+    # Listing five "Apple - iPhone 6s ..." variants, the guard read a name across two lines
+    # ("... (Sprint), $649.99 | 2. Apple - iPhone 6s Plus") as a sixth variant not listed.
+    from service.answering.compose import compose
+    from service.answering.plan import RequestPlan
+    from service.answering.record import listing
+
+    view = catalog_view("bestbuy")
+    lines: dict[tuple[str, str], list[str]] = {}
+    for word, number in view.model_pairs:
+        if word.isalpha() and not number.isalpha():
+            lines[(word, number)] = [
+                e.product_id for e in view.products.values() if {word, number} <= e.subject_words
+            ]
+    checked = 0
+    for model, ids in sorted(lines.items(), key=lambda item: -len(item[1]))[:6]:
+        hits = [
+            ProductHit(
+                product_id=pid,
+                title=view.products[pid].title,
+                score=1.0,
+                metadata={"price": view.products[pid].price},
+                chunks=[],
+            )
+            for pid in sorted(ids)[:5]
+        ]
+        plan = RequestPlan(intent="search", message=" ".join(model), query=" ".join(model))
+        execution = Execution(plan=plan, hits=hits)
+        execution.products = [listing(hit, view) for hit in hits]
+        text = compose(execution, view).text
+        assert check_answer(text, execution, view).problems == [], text
+        checked += 1
+    assert checked == 6
