@@ -88,18 +88,21 @@ def find_category(text: str, view: CatalogView) -> str | None:
     # without the model's number in its name (Best Buy's "Samsung Galaxy": 8 chargers and
     # cases); "iPhone 7 Cases" holds both words.
     models = said_models(text, view)
+    def said_for(word: str, category: str) -> bool:
+        numbers = {number for named, number in models if named == word}
+        return not numbers or bool(numbers & set(words(category.replace("-", " "))))
+
     counts: dict[str, int] = {}
     for word in message:
-        numbers = {number for named, number in models if named == word}
         for category in view.category_terms.get(word, ()):
-            if numbers and not numbers & set(words(category.replace("-", " "))):
-                continue
-            counts[category] = counts.get(category, 0) + 1
+            if said_for(word, category):
+                counts[category] = counts.get(category, 0) + 1
     if not counts:
         return None
 
     def rank(category: str) -> tuple[int, int]:
-        unmatched = [w for w in words(category.replace("-", " ")) if w not in message]
+        name = words(category.replace("-", " "))
+        unmatched = [w for w in name if w not in message or not said_for(w, category)]
         return counts[category], -len(unmatched)
 
     best = max(rank(category) for category in counts)
