@@ -88,6 +88,7 @@ def find_category(text: str, view: CatalogView) -> str | None:
     # without the model's number in its name (Best Buy's "Samsung Galaxy": 8 chargers and
     # cases); "iPhone 7 Cases" holds both words.
     models = said_models(text, view)
+
     def said_for(word: str, category: str) -> bool:
         numbers = {number for named, number in models if named == word}
         return not numbers or bool(numbers & set(words(category.replace("-", " "))))

@@ -28,6 +28,7 @@ from catalog.text import blank, fold
 from service.answering.catalog_terms import find_brand, find_category, inside_category_name
 from service.answering.catalog_view import CatalogView
 from service.answering.conditions import find_conditions
+from service.answering.interests import interest_spans
 
 _MAX_CUE = re.compile(
     r"(?:under|below|beneath|less\s+than|cheaper\s+than|up\s+to|at\s+most|"
@@ -171,6 +172,7 @@ def parse_constraints(message: str, view: CatalogView) -> Constraints:
         values["brand"] = brand  # "Samsung Galaxy Accessories" names a category, not Samsung
     found.filters = _filters(values)
     found.conditions = find_conditions(text, view)
+    found.spans += interest_spans(text, view)  # "a gift for my sister who likes ..."
     return found
 
 

@@ -314,3 +314,21 @@ def test_an_unknown_kind_of_a_product_is_not_that_product(catalog: Catalog) -> N
     assert (
         outcome.answer.text == f"I couldn't find basmati {single[0].title.lower()} in the catalog."
     )
+
+
+def test_a_gift_for_someone_who_likes_a_thing_lists_products_about_it(catalog: Catalog) -> None:
+    # "a gift for my sister who likes makeup": "I couldn't find gift sister likes makeup".
+    _, view = catalog.answering()
+    said = {w for item in ROWS for w in re.findall(r"[a-z]+", item["title"].lower())}
+    described = [
+        word
+        for item in ROWS
+        for word in re.findall(r"[a-z]{6,}", item.get("description", "").lower())
+        if word not in said and word not in view.title_index and word not in view.tag_index
+    ]
+    word = max(sorted(set(described)), key=described.count)  # a word only descriptions hold
+    outcome = ask(catalog, f"a gift for my sister who likes {word}")
+    assert not outcome.answer.refused, outcome.answer.text
+    holding = {str(r["id"]) for r in ROWS if word in r.get("description", "").lower()}
+    cited = parse_citations(outcome.answer.text)
+    assert cited and set(cited) <= holding, (word, outcome.answer.text)

@@ -432,3 +432,22 @@ def test_a_phrase_naming_products_in_part_is_a_search(planner: Planner) -> None:
     assert (result.intent, result.products) == ("search", []), (other, head)
     asked = plan(planner, "demo", f"how much is the {head}?")  # a question stays on it
     assert asked.intent == "attribute" and titles(asked) == [entry.title]
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_what_someone_likes_is_what_a_gift_search_looks_for(planner: Planner, catalog: str) -> None:
+    # "a gift for my sister who likes makeup" looked for "gift sister likes makeup" and found
+    # nothing; it seeks makeup. A thing the catalog sells before the clause is kept.
+    from service.answering.relaxing import retrievable
+
+    view = catalog_view(catalog)
+    category = _largest_category(catalog)
+    terms = view.categories[category].terms
+    liked = next(t for t in terms if t.isalpha() and len(t) > 3 and t in view.title_index)
+    for opener in ("who likes", "who loves", "that is into"):
+        result = plan(planner, catalog, f"a gift for my sister {opener} {liked}")
+        assert retrievable(result) == liked, (opener, result.spans)
+    head = _largest_category("demo" if catalog == "inr" else "inr")  # no word of this catalog
+    kept = plan(planner, catalog, f"a {liked} for my dad who likes {head}")
+    assert liked in retrievable(kept).split()
+    assert plan(planner, catalog, "a gift for my sister who likes").spans == []
