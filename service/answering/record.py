@@ -151,10 +151,14 @@ def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[li
     phone with a good camera" seeks a phone, and a "Phone Camera Lens Kit" is not one; "good"
     is no catalog word)."""
     said = tokens(blank(plan.message, plan.spans))
-    cut = next((i for i, token in enumerate(said) if token.stem in _HAVING and i > 0), None)
+    terms = (view.title_index, view.category_terms, view.tag_index)
+    # After the thing sought: "do you have waterproof cases" names no feature.
+    named = [i for i, t in enumerate(said) if not t.is_stopword and any(t.stem in h for h in terms)]
+    cut = next(
+        (i for i, t in enumerate(said) if t.stem in _HAVING and named and named[0] < i), None
+    )
     if cut is None:
         return known, []
-    terms = (view.title_index, view.category_terms, view.tag_index)
     wanted = {
         token.stem: plan.message[token.start : token.end]  # as written: "64GB"
         for token in said[cut + 1 :]

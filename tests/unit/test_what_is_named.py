@@ -19,7 +19,7 @@ from service.answering.catalog_terms import (
 from service.answering.catalog_view import CatalogView, ProductEntry
 from service.answering.execute import Executor
 from service.answering.plan import Planner, RequestPlan
-from service.answering.record import about, meets, subject_words, things_named
+from service.answering.record import about, features, meets, subject_words, things_named
 from service.answering.references import named_products, referenced_from_history
 from tests.catalog_views import catalog_view
 from tests.searchers import Listing
@@ -392,6 +392,12 @@ def test_a_search_with_features_lists_the_things_that_mention_them_or_says_none_
     execution = Executor(Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
     assert execution.lacking == (kind, absent) and execution.features == []
     assert execution.hits
+    # "do you have ...": the words after it are the thing sought, not its features (it said
+    # none of the catalog's cases mentions "waterproof cases iphone 7 plus").
+    plan = planner.plan(f"do you have any {feature} {plural(kind)}?", [], view)
+    assert features(plan, subject_words(plan, view)[0], view)[1] == []
+    execution = Executor(Listing(everything), None, None).run(plan, view)  # type: ignore[arg-type]
+    assert execution.lacking is None and execution.hits, execution.lacking
 
 
 @pytest.mark.parametrize("catalog", ["demo", "inr"])
