@@ -63,6 +63,7 @@ from service.answering.stand_ins import (
     made_for_hits,
     saying_hits,
     standing_hits,
+    unheld_phrase,
 )
 
 MAX_PASSAGES = 5
@@ -259,6 +260,8 @@ class Executor:
         standing, execution.made_for = made_for_hits(standing, plan, view)
         if standing and not (execution.unmatched or execution.made_for):
             execution.unmatched = foreign_words(plan, view)  # "Motorola phones": none is one
+        if standing and not (execution.unmatched or execution.made_for or execution.lacking):
+            execution.unmatched = unheld_phrase(plan, view)  # "green lipstick": none is green
         if standing and not (execution.unmatched or execution.made_for or execution.features):
             standing, execution.features = saying_hits(standing, plan, view)
         named_by = thing if wanted else known

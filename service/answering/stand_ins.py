@@ -21,9 +21,9 @@ import re
 from typing import TYPE_CHECKING
 
 from catalog.models import ProductHit
-from catalog.text import blank, content_words, has_digit, tokens, words
+from catalog.text import Token, blank, content_words, has_digit, tokens, words
 from service.answering.catalog_view import CatalogView
-from service.answering.record import subject_words
+from service.answering.record import mentions, subject_words
 from service.answering.references import ProductRef, named_products
 
 if TYPE_CHECKING:
@@ -231,3 +231,24 @@ def _holds_run(hit: ProductHit, run: list[str]) -> bool:
 
 def _words_of(hit: ProductHit) -> set[str]:
     return set(content_words(" ".join([hit.title, *(chunk.text for chunk in hit.chunks)])))
+
+
+def unheld_phrase(plan: RequestPlan, view: CatalogView) -> list[str]:
+    """Catalog words said side by side that no product holds together, as written: "green
+    lipstick" where the one lipstick is red and the green things are earrings."""
+    known, _ = subject_words(plan, view)
+    said = [t for t in tokens(blank(plan.message, plan.spans)) if not t.is_stopword]
+    runs: list[list[Token]] = [[]]
+    for token in said:
+        if token.stem in known:
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    for run in (run for run in runs if len(run) >= 2):
+        stems = [token.stem for token in run]
+        holders = set.intersection(*(view.title_index.get(stem, set()) for stem in stems))
+        heads = view.title_index.get(stems[-1], set())
+        if holders or any(mentions(view, pid, stems[:-1]) for pid in sorted(heads)[:200]):
+            continue
+        return [plan.message[run[0].start : run[-1].end]]
+    return []

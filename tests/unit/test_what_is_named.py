@@ -556,3 +556,54 @@ def test_a_model_name_does_not_pick_a_category_without_its_number() -> None:
     assert modelled
     for name in modelled:
         assert find_category(name.lower(), view) == name, name
+
+
+@pytest.mark.parametrize("catalog", ["demo", "inr"])
+def test_words_no_product_holds_together_are_said_to_be_unmatched(
+    planner: Planner, catalog: str
+) -> None:
+    # "green lipstick" listed the Red Lipstick as if it were green.
+    view = catalog_view(catalog)
+    brand_words = {w for key in view.brand_words for w in view.brand_words[key]}
+
+    def plain(word: str) -> bool:
+        return (
+            word.isalpha()
+            and len(word) > 3
+            and word not in stopwords()
+            and word not in view.category_terms
+            and word not in brand_words
+        )
+
+    def text(pid: str) -> set[str]:
+        record = view.record(pid)
+        return set(words(f"{view.products[pid].title} {record.get('description') or ''}"))
+
+    checked = 0
+    for head, holders in sorted(view.title_index.items()):
+        if len(holders) != 1 or not plain(head):
+            continue
+        (pid,) = holders
+        qualifier = next(
+            (
+                w
+                for w, h in sorted(view.title_index.items())
+                if plain(w)
+                and len(h) >= 2
+                and w not in text(pid)
+                and not any(head in text(o) for o in h)
+            ),
+            None,
+        )
+        if qualifier is None:
+            continue
+        said = f"{qualifier} {head}"
+        plan = planner.plan(said, [], view)
+        if plan.intent != "search":
+            continue
+        execution = Executor(Listing(sorted(view.products)), None, None).run(plan, view)  # type: ignore[arg-type]
+        assert execution.unmatched == [said], (said, execution.unmatched)
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
