@@ -158,7 +158,8 @@ def seeks_products(message: str, plan: RequestPlan, view: CatalogView, filters: 
     category = view.categories.get(filters.category or "")
     kinds = category is not None and category.count > 1 and plural_of(message, plan, view)
     ref = plan.products[0]
-    return kinds or kind_under_bound(message, ref, filters) or loosely_named(message, ref, view)
+    loose = loosely_named(message, ref, view, plan.spans)
+    return kinds or kind_under_bound(message, ref, filters) or loose
 
 
 def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:
@@ -198,15 +199,28 @@ def _in_plural(message: str, ref: ProductRef) -> bool:
     return any(token.text != token.stem and token.text not in title for token in named)
 
 
-def loosely_named(message: str, ref: ProductRef, view: CatalogView) -> bool:
+def loosely_named(
+    message: str, ref: ProductRef, view: CatalogView, spans: list[tuple[int, int]]
+) -> bool:
     """A phrase that asks nothing and names a product only in part ("gold iphone 6s", "green
     lipstick") seeks such products: the several that hold those words, or ones with what the
-    shopper added. A question ("is the ... unlocked?") or a full title is about the product."""
+    shopper added ("wooden spoon" beside the one-word "Spoon"; constraint phrases, ``spans``,
+    are no such words). A question ("is the ... unlocked?") or a full title of several words is
+    about the product."""
     said = tokens(message)
-    if ref.how != "partial" or ref.span is None or not said or "?" in message:
+    one_word = ref.how == "name" and len(content_words(ref.title)) == 1
+    if not (ref.how == "partial" or one_word) or ref.span is None or not said or "?" in message:
         return False
     if said[0].text in _ASKING:
         return False
-    added = content_words(blank(message, [ref.span]))
+    # Not constraint phrases ("under 400 rupees") nor amounts ("of 1 l"): words of a kind.
+    units = set(view.profile.units)
+    added = [
+        word
+        for word in content_words(blank(message, [ref.span, *spans]))
+        if word.isalpha() and word not in units
+    ]
+    if one_word:
+        return bool(added)
     holders = set.intersection(*(view.title_index.get(word, set()) for word in ref.matched))
     return bool(added) or len(holders) > 1

@@ -432,6 +432,29 @@ def test_a_phrase_naming_products_in_part_is_a_search(planner: Planner) -> None:
     assert (result.intent, result.products) == ("search", []), (other, head)
     asked = plan(planner, "demo", f"how much is the {head}?")  # a question stays on it
     assert asked.intent == "attribute" and titles(asked) == [entry.title]
+    # A one-word title with a word of a kind before it ("wooden spoon"), but not with an
+    # amount or a bound after it.
+    one = next(
+        e
+        for e in demo.products.values()
+        if " " not in e.title and len(demo.title_index.get(e.title.lower(), ())) == 1
+    )
+    assert plan(planner, "demo", f"{other} {one.title.lower()}").intent == "search"
+    from service.answering.intent_rules import loosely_named
+    from service.answering.references import named_products
+
+    rupees = catalog_view("inr")
+    checked = 0
+    for entry in rupees.products.values():
+        amount = str(rupees.record(entry.product_id).get("attributes", {}).get("Quantity", ""))
+        word = entry.title.lower()
+        if " " not in word and len(rupees.title_index.get(word, ())) == 1 and amount[:1].isdigit():
+            said = f"{word} of {amount}"  # an amount is no word of a kind
+            (ref,) = named_products(said, rupees)
+            assert not loosely_named(said, ref, rupees, []), said
+            assert loosely_named(f"organic {said}", ref, rupees, [])
+            checked += 1
+    assert checked >= 5
 
 
 @pytest.mark.parametrize("catalog", ["demo", "inr"])
