@@ -237,18 +237,17 @@ def unheld_phrase(plan: RequestPlan, view: CatalogView) -> list[str]:
     """Catalog words said side by side that no product holds together, as written: "green
     lipstick" where the one lipstick is red and the green things are earrings."""
     known, _ = subject_words(plan, view)
-    said = [t for t in tokens(blank(plan.message, plan.spans)) if not t.is_stopword]
     runs: list[list[Token]] = [[]]
-    for token in said:
-        if token.stem in known:
+    for token in tokens(blank(plan.message, plan.spans)):  # a stopword ends a run
+        if token.stem in known and not token.is_stopword:
             runs[-1].append(token)
         elif runs[-1]:
             runs.append([])
     for run in (run for run in runs if len(run) >= 2):
         stems = [token.stem for token in run]
         holders = set.intersection(*(view.title_index.get(stem, set()) for stem in stems))
-        heads = view.title_index.get(stems[-1], set())
-        if holders or any(mentions(view, pid, stems[:-1]) for pid in sorted(heads)[:200]):
+        heads = view.title_index.get(stems[-1], set())  # titles naming the thing itself
+        if holders or not heads or any(mentions(view, p, stems[:-1]) for p in sorted(heads)[:200]):
             continue
         return [plan.message[run[0].start : run[-1].end]]
     return []

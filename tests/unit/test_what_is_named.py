@@ -603,6 +603,10 @@ def test_words_no_product_holds_together_are_said_to_be_unmatched(
             continue
         execution = Executor(Listing(sorted(view.products)), None, None).run(plan, view)  # type: ignore[arg-type]
         assert execution.unmatched == [said], (said, execution.unmatched)
+        # Words not side by side are no such phrase ("perfume for women").
+        apart = planner.plan(f"{head} for {qualifier}", [], view)
+        execution = Executor(Listing(sorted(view.products)), None, None).run(apart, view)  # type: ignore[arg-type]
+        assert f"{head} for {qualifier}" not in execution.unmatched
         checked += 1
         if checked == 3:
             break
