@@ -31,6 +31,7 @@ _ASKING = frozenset(
     | {"should", "has", "have", "what", "which", "how", "who", "whose", "where", "when"}
     | {"why", "tell"}
 )
+_YES_NO = frozenset({"is", "are", "does", "do", "can", "has", "have"})
 _OF_EACH = re.compile(r"\b(?:any|either|each|none|all|some)\s+of\s+(?:them|these|those)\b")
 
 
@@ -158,8 +159,23 @@ def seeks_products(message: str, plan: RequestPlan, view: CatalogView, filters: 
     category = view.categories.get(filters.category or "")
     kinds = category is not None and category.count > 1 and plural_of(message, plan, view)
     ref = plan.products[0]
-    loose = loosely_named(message, ref, view, plan.spans)
+    loose = loosely_named(message, ref, view, plan.spans) or asks_variant(message, ref, view)
     return kinds or kind_under_bound(message, ref, filters) or loose
+
+
+def asks_variant(message: str, ref: ProductRef, view: CatalogView) -> bool:
+    """ "is the Galaxy S7 edge unlocked?": a yes/no question ending in a word of the named
+    title that only some products of its line hold asks which of them do, not about the one
+    title that fits best."""
+    said = tokens(message)
+    if ref.how != "partial" or len(ref.matched) < 2 or not said or said[0].text not in _YES_NO:
+        return False
+    content = [token for token in said if not token.is_stopword]
+    if not content or content[-1].stem != ref.matched[-1]:
+        return False
+    line = set.intersection(*(view.title_index.get(word, set()) for word in ref.matched[:-1]))
+    holding = line & view.title_index.get(ref.matched[-1], set())
+    return 0 < len(holding) < len(line)
 
 
 def kind_under_bound(message: str, ref: ProductRef, filters: Filters) -> bool:

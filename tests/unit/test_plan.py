@@ -474,3 +474,28 @@ def test_what_someone_likes_is_what_a_gift_search_looks_for(planner: Planner, ca
     kept = plan(planner, catalog, f"a {liked} for my dad who likes {head}")
     assert liked in retrievable(kept).split()
     assert plan(planner, catalog, "a gift for my sister who likes").spans == []
+
+
+def test_a_yes_no_question_on_a_variant_word_lists_the_variants(planner: Planner) -> None:
+    # "is the Galaxy S7 edge unlocked?" was an overview of one unlocked variant, not an answer.
+    view = catalog_view("bestbuy")
+    checked = 0
+    for word, number in sorted(view.model_pairs):
+        line = view.title_index.get(word, set()) & view.title_index.get(number, set())
+        if not word.isalpha() or len(line) < 6 or number.isalpha():
+            continue
+        counts: dict[str, int] = {}
+        for pid in line:
+            for w in view.products[pid].title_words:
+                counts[w] = counts.get(w, 0) + 1
+        some = [
+            w for w, c in sorted(counts.items()) if w.isalpha() and len(w) > 3 and c < len(line) / 2
+        ]
+        if not some:
+            continue
+        result = plan(planner, "bestbuy", f"is the {word} {number} {some[0]}?")
+        assert (result.intent, result.products) == ("search", []), (word, number, some[0])
+        checked += 1
+        if checked == 4:
+            break
+    assert checked == 4
