@@ -118,12 +118,12 @@ def find_category(text: str, view: CatalogView) -> str | None:
     return top[0]
 
 
-def said_models(text: str, view: CatalogView) -> set[tuple[str, str]]:
-    """The model names the text says as some title does: ("iphone", "6s"), ("galaxy", "s7")."""
-    said = tokens(text)
+def said_models(text: str, view: CatalogView) -> dict[tuple[str, str], str]:
+    """The model names the text says as some title does, each as written: ("iphone", "6s")
+    -> "iPhone 6s"."""
     return {
-        (first.stem, second.stem)
-        for first, second in itertools.pairwise(said)
+        (first.stem, second.stem): text[first.start : second.end]
+        for first, second in itertools.pairwise(tokens(text))
         if (first.stem, second.stem) in view.model_pairs and not first.is_stopword
     }
 

@@ -29,7 +29,7 @@ from service.answering.wording import shown
 _CITATION = re.compile(r"\[\s*([A-Za-z0-9][\w.:\-]*(?:\s*[,;]\s*[A-Za-z0-9][\w.:\-]*)*)\s*\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*-])|\n+")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s", re.MULTILINE)
-_NEGATION = re.compile(r"\b(?:not|no|nothing|cannot|can't|unable|doesn't|does not)\b", re.I)
+_NEGATION = re.compile(r"\b(?:not|no|none|nothing|cannot|can't|unable|doesn't|does not)\b", re.I)
 _SCALE = re.compile(r"\s*(?:out\s+of\s+|/\s*)(\d+(?:\.\d+)?)")
 
 
@@ -89,7 +89,7 @@ def _without_absent(sentence: str, execution: Execution) -> str:
     """A sentence saying the catalog lacks a model ("has no iPhone 9") or what none of a
     model's products mention ("None of the catalog's iPhone 6s ...") states no figure."""
     said = [*execution.absent, *(execution.lacking[:1] if execution.lacking else [])]
-    if not said or not (_NEGATION.search(sentence) or sentence.lstrip().startswith("None")):
+    if not said or not _NEGATION.search(sentence):
         return sentence
     for model in said:
         sentence = re.sub(re.escape(model), " ", sentence, flags=re.IGNORECASE)

@@ -153,10 +153,11 @@ def features(plan: RequestPlan, known: list[str], view: CatalogView) -> tuple[li
     said = tokens(blank(plan.message, plan.spans))
     terms = (view.title_index, view.category_terms, view.tag_index)
     # After the thing sought: "do you have waterproof cases" names no feature.
-    named = [i for i, t in enumerate(said) if not t.is_stopword and any(t.stem in h for h in terms)]
-    cut = next(
-        (i for i, t in enumerate(said) if t.stem in _HAVING and named and named[0] < i), None
+    first = next(
+        (i for i, t in enumerate(said) if not t.is_stopword and any(t.stem in h for h in terms)),
+        len(said),
     )
+    cut = next((i for i, t in enumerate(said) if t.stem in _HAVING and first < i), None)
     if cut is None:
         return known, []
     wanted = {

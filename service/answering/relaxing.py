@@ -3,13 +3,12 @@ retrieves with."""
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from catalog.models import Filters, ProductHit
-from catalog.text import blank, content_words, tokens
+from catalog.text import blank, content_words
 from service.answering.catalog_view import CatalogView
 from service.answering.plan import RequestPlan
 
@@ -108,7 +107,7 @@ def nearest_price_first(
 
 
 def holds_model(
-    models: set[tuple[str, str]], view: CatalogView
+    models: dict[tuple[str, str], str], view: CatalogView
 ) -> Callable[[list[ProductHit]], bool] | None:
     """Whether some hit is of a model the shopper named ("iphone 6s"); None: none named."""
     if not models:
@@ -125,7 +124,7 @@ def of_models(
     query: str,
     k: int,
     plan: RequestPlan,
-    models: set[tuple[str, str]],
+    models: dict[tuple[str, str], str],
     known: list[str],
     view: CatalogView,
 ) -> tuple[list[ProductHit], list[str], tuple[str, str] | None] | None:
@@ -142,17 +141,7 @@ def of_models(
     entries = [view.products[hit.product_id] for hit in hits]
     named = {word for model in models for word in model}
     lacking = [w for w in known if w not in named and not any(w in e.title_words for e in entries)]
-    return hits, relaxed, ((_as_said(plan.message, models), " ".join(lacking)) if lacking else None)
-
-
-def _as_said(message: str, models: set[tuple[str, str]]) -> str:
-    """The named models as the message writes them ("iPhone 6s")."""
-    said = tokens(message)
-    return ", ".join(
-        message[first.start : second.end]
-        for first, second in itertools.pairwise(said)
-        if (first.stem, second.stem) in models
-    )
+    return hits, relaxed, ((", ".join(models.values()), " ".join(lacking)) if lacking else None)
 
 
 def _of_model(
@@ -162,5 +151,5 @@ def _of_model(
     entry = view.products.get(product_id)
     if entry is None:
         return False
-    named = entry.subject_words or entry.title_words if itself else entry.title_words
+    named = (entry.subject_words or entry.title_words) if itself else entry.title_words
     return all(word in named for word in model)

@@ -10,9 +10,7 @@ import pytest
 from catalog.models import Filters, ProductHit
 from catalog.text import plural, stopwords, tokens
 from service.answering.catalog_view import CatalogView, ProductEntry
-from service.answering.compose import compose
 from service.answering.execute import Executor
-from service.answering.guard import check_answer
 from service.answering.plan import Planner
 from service.answering.record import subject_words, things_named
 from service.answering.relaxing import retrievable, search_relaxing
@@ -214,9 +212,6 @@ def test_a_named_model_no_product_of_the_filters_is_relaxed_to_the_model(
         assert [view.products[h.product_id] in model for h in execution.hits] == [True] * min(
             len(model), plan.k
         )
-        # The list of variants passes the fact guard (it read names across two lines).
-        answer = compose(execution, view)
-        assert check_answer(answer.text, execution, view).problems == [], answer.text
         checked += 1
         if checked == 4:
             break
